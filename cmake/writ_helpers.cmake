@@ -1,0 +1,53 @@
+# Helpers that keep the per-folder CMake files short.
+#
+#   writ_library(NAME SRCS a.cc b.cc DEPS lib1 lib2)
+#   writ_test(NAME SRCS a_test.cc DEPS lib1 [ARGS ...] [LABELS unit])
+#   writ_executable(NAME SRCS main.cc DEPS lib1)
+#
+# Every target gets the project's warnings (-Wall -Wextra -Werror) and, when
+# WRIT_SANITIZE is on, ASan + UBSan.
+
+set(WRIT_WARNINGS -Wall -Wextra -Werror -Wno-missing-field-initializers)
+set(WRIT_SANITIZER_FLAGS -fsanitize=address,undefined -fno-sanitize-recover=all
+    -fno-omit-frame-pointer)
+
+function(writ_apply_flags target)
+  target_compile_options(${target} PRIVATE ${WRIT_WARNINGS})
+  if(WRIT_SANITIZE)
+    target_compile_options(${target} PRIVATE ${WRIT_SANITIZER_FLAGS})
+    target_link_options(${target} PRIVATE ${WRIT_SANITIZER_FLAGS})
+  endif()
+endfunction()
+
+function(writ_library name)
+  cmake_parse_arguments(ARG "" "" "SRCS;DEPS;PUBLIC_DEPS" ${ARGN})
+  add_library(${name} STATIC ${ARG_SRCS})
+  target_include_directories(${name} PUBLIC
+    $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/sdk/include>
+    $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>)
+  target_link_libraries(${name} PUBLIC ${ARG_PUBLIC_DEPS} PRIVATE ${ARG_DEPS})
+  writ_apply_flags(${name})
+endfunction()
+
+function(writ_executable name)
+  cmake_parse_arguments(ARG "" "" "SRCS;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SRCS})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS})
+  writ_apply_flags(${name})
+endfunction()
+
+function(writ_test name)
+  cmake_parse_arguments(ARG "" "" "SRCS;DEPS;ARGS;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SRCS})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main
+                        GTest::gmock)
+  target_compile_definitions(${name} PRIVATE
+    WRIT_TESTDATA_DIR="${PROJECT_SOURCE_DIR}/tests/testdata")
+  writ_apply_flags(${name})
+  add_test(NAME ${name} COMMAND ${name} ${ARG_ARGS})
+  if(ARG_LABELS)
+    set_tests_properties(${name} PROPERTIES LABELS "${ARG_LABELS}")
+  else()
+    set_tests_properties(${name} PROPERTIES LABELS unit)
+  endif()
+endfunction()

@@ -1,0 +1,10 @@
+#include "writ/base/clock.h"
+
+namespace writ {
+
+const Clock& Clock::Real() {
+  static const SystemClock* const clock = new SystemClock();
+  return *clock;
+}
+
+}  // namespace writ

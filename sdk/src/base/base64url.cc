@@ -62,24 +62,41 @@ absl::StatusOr<std::string> Base64UrlDecode(absl::string_view encoded) {
     return absl::InvalidArgumentError(
         absl::StrCat("base64url: length ", encoded.size(), " is not a valid encoded length"));
   }
-  std::string out;
-  out.reserve(encoded.size() * 3 / 4);
-  uint32_t acc = 0;
-  int bits = 0;
-  for (size_t i = 0; i < encoded.size(); ++i) {
-    const int8_t v = kDecode[static_cast<uint8_t>(encoded[i])];
-    if (v < 0) return BadCharacter(encoded, i);
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xff));
+  std::string out(encoded.size() / 4 * 3 + (encoded.size() % 4 == 0 ? 0 : encoded.size() % 4 - 1),
+                  '\0');
+  char* o = out.data();
+  const auto* in = reinterpret_cast<const uint8_t*>(encoded.data());
+  const size_t full = encoded.size() / 4 * 4;
+  for (size_t i = 0; i < full; i += 4) {
+    const int8_t a = kDecode[in[i]], b = kDecode[in[i + 1]], c = kDecode[in[i + 2]],
+                 d = kDecode[in[i + 3]];
+    if ((a | b | c | d) < 0) {
+      for (size_t j = i;; ++j) {
+        if (kDecode[in[j]] < 0) return BadCharacter(encoded, j);
+      }
     }
+    const uint32_t v = (uint32_t(a) << 18) | (uint32_t(b) << 12) | (uint32_t(c) << 6) | uint32_t(d);
+    *o++ = static_cast<char>(v >> 16);
+    *o++ = static_cast<char>((v >> 8) & 0xff);
+    *o++ = static_cast<char>(v & 0xff);
   }
-  // The last character may carry 2 or 4 bits that belong to no byte; a strict
-  // decoder requires them to be zero so that encodings are unique.
-  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) {
-    return absl::InvalidArgumentError("base64url: non-zero trailing bits in the last character");
+  const size_t rest = encoded.size() - full;
+  if (rest > 0) {
+    uint32_t v = 0;
+    for (size_t j = 0; j < rest; ++j) {
+      const int8_t x = kDecode[in[full + j]];
+      if (x < 0) return BadCharacter(encoded, full + j);
+      v |= uint32_t(x) << (18 - 6 * j);
+    }
+    // The last character carries 2 (rest 3) or 4 (rest 2) bits that belong
+    // to no byte; a strict decoder requires them to be zero so that every
+    // byte string has exactly one accepted encoding.
+    const uint32_t unused_mask = rest == 2 ? 0xffff : 0xff;
+    if ((v & unused_mask) != 0) {
+      return absl::InvalidArgumentError("base64url: non-zero trailing bits in the last character");
+    }
+    *o++ = static_cast<char>(v >> 16);
+    if (rest == 3) *o++ = static_cast<char>((v >> 8) & 0xff);
   }
   return out;
 }

@@ -84,6 +84,10 @@ absl::StatusOr<SslPtr<EVP_PKEY>> KeyFromParams(const char* type, OSSL_PARAM_BLD*
                         absl::StrCat("JWK is not a valid ", type, " public key"));
   }
   SslPtr<EVP_PKEY> key(pkey);
+  if (absl::string_view(type) != "EC") return key;
+  // An EC point must lie on its curve (invalid-curve attacks). RSA gets no
+  // such check: OpenSSL's runs a primality test on n (milliseconds per key)
+  // and a malformed public RSA key can only fail to verify.
   SslPtr<EVP_PKEY_CTX> check(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
   if (!check || EVP_PKEY_public_check(check.get()) != 1) {
     return OpenSslError(absl::StatusCode::kInvalidArgument,

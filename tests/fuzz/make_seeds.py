@@ -75,4 +75,21 @@ write("jwks_parse", "enc-key.json", json.dumps({"keys": [dict(jwks["keys"][2], u
 write("jwks_parse", "duplicate-kid.json", json.dumps({"keys": [jwks["keys"][2], jwks["keys"][2]]}))
 write("jwks_parse", "not-on-curve.json", json.dumps({"keys": [dict(jwks["keys"][2], y=b64(b"\x01" * 32))]}))
 write("jwks_parse", "empty.json", "{}")
+# CSRs, DER and PEM, from python-cryptography.
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509.oid import NameOID
+
+for name, key in [("p256", keys["ES256"]), ("ed25519", keys["EdDSA"]), ("rsa2048", keys["RS256"])]:
+    builder = x509.CertificateSigningRequestBuilder().subject_name(
+        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "workload")])
+    ).add_extension(
+        x509.SubjectAlternativeName([x509.UniformResourceIdentifier("spiffe://acme.example/ci/app")]),
+        critical=False,
+    )
+    csr = builder.sign(key, None if name == "ed25519" else hashes.SHA256())
+    write("csr_parse", f"{name}.der", csr.public_bytes(serialization.Encoding.DER))
+    write("csr_parse", f"{name}.pem", csr.public_bytes(serialization.Encoding.PEM))
+write("csr_parse", "garbage.pem", "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n")
+
 print("seeds written", file=sys.stderr)

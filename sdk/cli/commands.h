@@ -1,0 +1,37 @@
+// The `writ` command groups, one file each. Each takes its full command path
+// ("writ jwt"), the arguments after it and the environment; see command.h.
+#ifndef WRIT_SDK_CLI_COMMANDS_H_
+#define WRIT_SDK_CLI_COMMANDS_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "sdk/cli/command.h"
+
+namespace writ::cli {
+
+// writ keygen: a new PKCS#8 PEM private key (keygen_command.cc).
+absl::Status RunKeygenCommand(absl::string_view name, absl::Span<const std::string> args,
+                              CommandEnv& env);
+
+// writ jwk, writ jwk thumbprint: public JWKs and RFC 7638 thumbprints
+// (jwk_command.cc).
+absl::Status RunJwkCommand(absl::string_view name, absl::Span<const std::string> args,
+                           CommandEnv& env);
+
+// writ jwt sign | verify | decode (jwt_command.cc).
+absl::Status RunJwtCommand(absl::string_view name, absl::Span<const std::string> args,
+                           CommandEnv& env);
+
+// writ demo: a self-contained tour of the JOSE core (demo_command.cc).
+absl::Status RunDemoCommand(absl::string_view name, absl::Span<const std::string> args,
+                            CommandEnv& env);
+
+// RunWrit runs the whole tool: `args` are argv[1..]. Returns the exit code.
+int RunWrit(absl::Span<const std::string> args, CommandEnv& env);
+
+}  // namespace writ::cli
+
+#endif  // WRIT_SDK_CLI_COMMANDS_H_

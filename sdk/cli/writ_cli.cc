@@ -1,0 +1,36 @@
+// The top-level dispatcher: one row per command group.
+
+#include <ostream>
+
+#include "sdk/cli/commands.h"
+
+#ifndef WRIT_VERSION
+#define WRIT_VERSION "unknown"
+#endif
+
+namespace writ::cli {
+namespace {
+
+constexpr Command kCommands[] = {
+    {"keygen", "generate a private key (PKCS#8 PEM) for a JWS algorithm", RunKeygenCommand},
+    {"jwk", "print the public JWK or RFC 7638 thumbprint of a key", RunJwkCommand},
+    {"jwt", "sign, verify and decode JWTs", RunJwtCommand},
+    {"demo", "a self-contained tour of the JOSE core", RunDemoCommand},
+};
+
+constexpr absl::string_view kDescription =
+    "writ: short-lived credentials for non-human identities.\n"
+    "Exit codes: 0 success, 1 failure (one 'writ: <reason>' line on stderr),\n"
+    "2 usage error.";
+
+}  // namespace
+
+int RunWrit(absl::Span<const std::string> args, CommandEnv& env) {
+  if (args.size() == 1 && (args[0] == "--version" || args[0] == "version")) {
+    *env.out << "writ " << WRIT_VERSION << "\n";
+    return kExitOk;
+  }
+  return ExitCode(DispatchSubcommand("writ", kDescription, kCommands, args, env), *env.err);
+}
+
+}  // namespace writ::cli

@@ -43,14 +43,14 @@ absl::StatusOr<JwsAlgorithm> JwsAlgorithmFromName(absl::string_view name) {
   if (absl::EqualsIgnoreCase(name, "none")) {
     return absl::InvalidArgumentError("\"alg\" none (unsecured JWS) is never accepted");
   }
-  if (absl::StartsWithIgnoreCase(name, "HS")) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("\"alg\" ", name.substr(0, 16),
-                     " (HMAC) is never accepted: Writ verifies with public keys only"));
-  }
+  // `name` is the attacker's: never echo control bytes into a message.
   std::string shown(name.substr(0, 32));
   for (char& c : shown) {
     if (!absl::ascii_isprint(static_cast<unsigned char>(c))) c = '?';
+  }
+  if (absl::StartsWithIgnoreCase(name, "HS")) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "\"alg\" ", shown, " (HMAC) is never accepted: Writ verifies with public keys only"));
   }
   return absl::InvalidArgumentError(absl::StrCat("\"alg\" \"", shown, "\" is not supported"));
 }

@@ -32,6 +32,9 @@ namespace {
 using internal::AsStringView;
 using internal::FindMember;
 
+// The largest RSA public exponent accepted, in bits (BoringSSL allows 33).
+constexpr int kMaxRsaExponentBits = 32;
+
 struct CurveInfo {
   absl::string_view crv;
   const char* group;
@@ -112,6 +115,13 @@ absl::StatusOr<SslPtr<EVP_PKEY>> RsaKey(absl::string_view n, absl::string_view e
   }
   if (!BN_is_odd(bn_e.get()) || BN_is_one(bn_e.get())) {
     return absl::InvalidArgumentError("JWK RSA exponent \"e\" must be odd and greater than 1");
+  }
+  // Real keys use 65537. A huge exponent makes every verification as slow as
+  // a private-key operation (a hostile JWKS could multiply that by max_keys),
+  // and OpenSSL refuses exponents over 64 bits for moduli over 3072 bits anyway.
+  if (BN_num_bits(bn_e.get()) > kMaxRsaExponentBits) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("JWK RSA exponent \"e\" is longer than ", kMaxRsaExponentBits, " bits"));
   }
   return KeyFromParams("RSA", bld.get());
 }
@@ -230,7 +240,7 @@ absl::StatusOr<std::shared_ptr<PublicJwk::Rep>> ParseJwkObject(const rapidjson::
     return absl::InvalidArgumentError("JWK kty \"oct\" (symmetric) is never accepted");
   } else {
     return absl::InvalidArgumentError(
-        absl::StrCat("JWK kty \"", type.substr(0, 16), "\" is not supported"));
+        absl::StrCat("JWK kty \"", internal::Printable(type, 16), "\" is not supported"));
   }
   return Finish(std::move(rep));
 }
@@ -410,6 +420,8 @@ absl::StatusOr<JwkSet> JwkSet::FromKeys(std::vector<PublicJwk> keys) {
 }
 
 const PublicJwk* JwkSet::Find(absl::string_view kid) const {
+  // An empty kid means "no kid": it must not pick whichever key has none.
+  if (kid.empty()) return nullptr;
   for (const auto& k : keys_) {
     if (k.kid() == kid) return &k;
   }

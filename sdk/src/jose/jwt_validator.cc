@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "sdk/src/jose/strict_json.h"
 #include "writ/base/status_macros.h"
 #include "writ/jose/jws_verifier.h"
 
@@ -61,9 +62,9 @@ absl::Status JwtValidator::ValidateClaims(const ParsedJws& jws, const JwtClaims&
   if (options_.expected_type.has_value() &&
       !absl::EqualsIgnoreCase(StripApplication(jws.type()),
                               StripApplication(*options_.expected_type))) {
-    return absl::UnauthenticatedError(absl::StrCat("token \"typ\" is \"", jws.type().substr(0, 32),
-                                                   "\", expected \"", *options_.expected_type,
-                                                   "\""));
+    return absl::UnauthenticatedError(
+        absl::StrCat("token \"typ\" is \"", internal::Printable(jws.type(), 32), "\", expected \"",
+                     *options_.expected_type, "\""));
   }
   if (claims.issuer() != options_.issuer) {
     return absl::UnauthenticatedError("token \"iss\" is not the expected issuer");

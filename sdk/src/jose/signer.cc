@@ -1,5 +1,6 @@
 #include "writ/jose/signer.h"
 
+#include <algorithm>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
@@ -43,6 +44,12 @@ absl::StatusOr<std::string> PrivateKeySigner::Sign(absl::string_view data) const
 
 absl::StatusOr<std::string> SignCompactJws(const Signer& signer, absl::string_view type,
                                            absl::string_view payload) {
+  // A "typ" is a media type: printable ASCII. Anything else would make a
+  // header that strict parsers (Writ's own included) refuse.
+  if (type.size() > 256 ||
+      !std::all_of(type.begin(), type.end(), [](char c) { return c >= 0x20 && c < 0x7f; })) {
+    return absl::InvalidArgumentError("JWS \"typ\" must be at most 256 printable ASCII bytes");
+  }
   std::string header = absl::StrCat(R"({"alg":")", JwsAlgorithmName(signer.algorithm()), "\"");
   if (!signer.kid().empty()) {
     header += ",\"kid\":";

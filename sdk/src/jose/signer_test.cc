@@ -91,6 +91,17 @@ TEST(PrivateKeySignerTest, UsesGivenKid) {
   EXPECT_EQ((*signer)->kid(), "key-1");
 }
 
+TEST(SignCompactJwsTest, RefusesTypeThatIsNotPrintableAscii) {
+  auto signer = PrivateKeySigner::New(*GenerateKey(KeySpec::kEcP256), JwsAlgorithm::kEs256);
+  ASSERT_TRUE(signer.ok());
+  for (absl::string_view type : {absl::string_view("\xff"), absl::string_view("a\nb")}) {
+    auto token = SignCompactJws(**signer, type, "{}");
+    ASSERT_FALSE(token.ok());
+    EXPECT_EQ(token.status().code(), absl::StatusCode::kInvalidArgument);
+  }
+  EXPECT_TRUE(SignCompactJws(**signer, "at+jwt", "{}").ok());
+}
+
 TEST(PrivateKeySignerTest, EcdsaSignaturesAreRawAndRandomized) {
   auto signer = PrivateKeySigner::New(*GenerateKey(KeySpec::kEcP256), JwsAlgorithm::kEs256);
   ASSERT_TRUE(signer.ok());

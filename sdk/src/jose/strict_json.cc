@@ -41,19 +41,60 @@ bool HasDuplicateNames(const rapidjson::Value& object, absl::string_view* dup) {
   return true;
 }
 
-std::string Printable(absl::string_view s) {
-  std::string out;
-  for (char c : s.substr(0, 64)) {
-    out.push_back(c >= 0x20 && c < 0x7f ? c : '?');
+// IsValidUtf8 checks the strict UTF-8 of RFC 3629: no overlong forms, no
+// UTF-16 surrogates, nothing above U+10FFFF.
+bool IsValidUtf8(absl::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const auto* end = p + s.size();
+  while (p < end) {
+    const unsigned char c = *p;
+    if (c < 0x80) {
+      ++p;
+      continue;
+    }
+    int len;
+    unsigned char lo = 0x80, hi = 0xbf;  // range of the second byte
+    if (c >= 0xc2 && c <= 0xdf) {
+      len = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      len = 3;
+      if (c == 0xe0) lo = 0xa0;  // overlong
+      if (c == 0xed) hi = 0x9f;  // surrogates
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      len = 4;
+      if (c == 0xf0) lo = 0x90;  // overlong
+      if (c == 0xf4) hi = 0x8f;  // above U+10FFFF
+    } else {
+      return false;
+    }
+    if (end - p < len || p[1] < lo || p[1] > hi) return false;
+    for (int i = 2; i < len; ++i) {
+      if (p[i] < 0x80 || p[i] > 0xbf) return false;
+    }
+    p += len;
   }
-  if (s.size() > 64) out += "...";
-  return out;
+  return true;
 }
 
 }  // namespace
 
+std::string Printable(absl::string_view s, size_t max_bytes) {
+  std::string out;
+  for (char c : s.substr(0, max_bytes)) {
+    out.push_back(c >= 0x20 && c < 0x7f ? c : '?');
+  }
+  if (s.size() > max_bytes) out += "...";
+  return out;
+}
+
 absl::Status ParseStrictJsonObject(absl::string_view json, absl::string_view what,
                                    rapidjson::Document* doc) {
+  // RapidJSON treats a NUL byte as the end of input, so "{...}\0garbage"
+  // would parse as "{...}". A raw NUL is never valid JSON text anyway.
+  if (const size_t nul = json.find('\0'); nul != absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " is not valid JSON: NUL byte at offset ", nul));
+  }
   doc->Parse<kParseFlags>(json.data(), json.size());
   if (doc->HasParseError()) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -65,12 +106,25 @@ absl::Status ParseStrictJsonObject(absl::string_view json, absl::string_view wha
 
   std::vector<std::pair<const rapidjson::Value*, int>> stack = {{doc, 1}};
   while (!stack.empty()) {
-    auto [value, depth] = stack.back();
+    // Plain locals, not a structured binding: clang 14 cannot capture those.
+    const rapidjson::Value* value = stack.back().first;
+    const int depth = stack.back().second;
     stack.pop_back();
     if (depth > kMaxJsonDepth) {
       return absl::InvalidArgumentError(
           absl::StrCat(what, " nests deeper than ", kMaxJsonDepth, " levels"));
     }
+    // RapidJSON validates the input bytes but decodes an escaped lone low
+    // surrogate ("\udc00") into bytes that are not UTF-8; check every string.
+    auto visit = [&](const rapidjson::Value& v) {
+      if (v.IsString()) return IsValidUtf8(AsStringView(v));
+      if (v.IsObject() || v.IsArray()) stack.push_back({&v, depth + 1});
+      return true;
+    };
+    auto bad_string = [&] {
+      return absl::InvalidArgumentError(absl::StrCat(
+          what, " is not valid JSON: a string escapes a lone UTF-16 surrogate (not UTF-8)"));
+    };
     if (value->IsObject()) {
       absl::string_view dup;
       if (HasDuplicateNames(*value, &dup)) {
@@ -78,11 +132,11 @@ absl::Status ParseStrictJsonObject(absl::string_view json, absl::string_view wha
             absl::StrCat(what, " has a duplicate member \"", Printable(dup), "\""));
       }
       for (auto m = value->MemberBegin(); m != value->MemberEnd(); ++m) {
-        if (m->value.IsObject() || m->value.IsArray()) stack.push_back({&m->value, depth + 1});
+        if (!visit(m->name) || !visit(m->value)) return bad_string();
       }
     } else if (value->IsArray()) {
       for (const auto& v : value->GetArray()) {
-        if (v.IsObject() || v.IsArray()) stack.push_back({&v, depth + 1});
+        if (!visit(v)) return bad_string();
       }
     }
   }
@@ -139,9 +193,11 @@ absl::Status ValidateKid(absl::string_view kid) {
       return absl::InvalidArgumentError("\"kid\" contains a control, space or non-ASCII character");
     }
   }
-  if (absl::StrContains(kid, "..") || absl::StrContains(kid, "\\") || kid[0] == '/') {
-    return absl::InvalidArgumentError(
-        "\"kid\" looks like a path (\"..\", \"\\\" or leading \"/\")");
+  // ".." and "\\" never occur in the base64 or hex kids real issuers use. A
+  // leading "/" does (standard base64, e.g. AWS Cognito), so it is allowed:
+  // a kid is only ever a lookup key, never a path.
+  if (absl::StrContains(kid, "..") || absl::StrContains(kid, "\\")) {
+    return absl::InvalidArgumentError("\"kid\" looks like a path (\"..\" or \"\\\")");
   }
   return absl::OkStatus();
 }

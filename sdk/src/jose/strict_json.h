@@ -14,8 +14,9 @@ namespace writ::internal {
 inline constexpr int kMaxJsonDepth = 16;
 
 // ParseStrictJsonObject parses `json` into `doc`. Refuses, with
-// kInvalidArgument and `what` in the message: syntax errors, invalid UTF-8,
-// bytes after the value, a root that is not an object, nesting deeper than
+// kInvalidArgument and `what` in the message: syntax errors, invalid UTF-8
+// (also when escaped: a lone surrogate "\udc00"), bytes after the value (also
+// after a NUL byte), a root that is not an object, nesting deeper than
 // kMaxJsonDepth, and an object with two members of the same name (RFC 7515
 // section 5.2 lets a parser choose; Writ refuses, RFC 8725 section 3.1). The
 // parser is iterative, so hostile nesting cannot exhaust the stack.
@@ -33,9 +34,15 @@ inline absl::string_view AsStringView(const rapidjson::Value& v) {
 // AppendJsonString appends `s` as a quoted, escaped JSON string.
 void AppendJsonString(absl::string_view s, std::string* out);
 
+// Printable returns at most `max_bytes` of `s` with every byte outside
+// printable ASCII replaced by '?', and "..." when cut: safe to put an
+// attacker's string into an error message or a log line.
+std::string Printable(absl::string_view s, size_t max_bytes = 64);
+
 // ValidateKid checks that a key ID is safe to use as a lookup key and to show
-// in messages: 1 to 256 printable ASCII bytes, and no path ("..", "\\", or a
-// leading "/"). Returns kInvalidArgument naming the defect.
+// in messages: 1 to 256 printable ASCII bytes, and no path traversal (".."
+// or "\\"). A leading "/" is allowed: standard-base64 kids start with one.
+// Returns kInvalidArgument naming the defect.
 absl::Status ValidateKid(absl::string_view kid);
 
 }  // namespace writ::internal

@@ -44,7 +44,8 @@ class PublicJwk {
   // Parse reads one JWK object. Returns kInvalidArgument when the JSON is
   // malformed, a member has the wrong type, the key is not a supported public
   // signing key (kty "oct", private members, "use" other than "sig", an EC point
-  // not on its curve, RSA under 2048 bits ...), or "alg" does not fit the key.
+  // not on its curve, RSA under 2048 or over 8192 bits, an RSA exponent over
+  // 32 bits ...), or "alg" does not fit the key.
   static absl::StatusOr<PublicJwk> Parse(absl::string_view json,
                                          const JwkParseOptions& options = {});
 

@@ -58,7 +58,7 @@ class ParsedJws {
 // header that is not a strict JSON object (duplicate names, trailing bytes);
 // a missing, unknown, "none" or HMAC "alg"; "enc" (JWE); "cty":"JWT" (nested);
 // "b64"; a "kid" that is not a printable string of at most 256 bytes or that
-// holds a path ("..", "\\", a leading "/"); and "crit" that is malformed or
+// holds a path (".." or "\\"); and "crit" that is malformed or
 // names a header not understood. The key-locating headers are accepted and
 // ignored.
 absl::StatusOr<ParsedJws> ParseCompactJws(absl::string_view token,

@@ -62,6 +62,8 @@ class PrivateKeySigner final : public Signer {
 
 // SignCompactJws returns a compact JWS over `payload` with the protected header
 // {"alg":...,"kid":...,"typ":`type`} ("typ" left out when `type` is empty).
+// Returns kInvalidArgument when `type` is not printable ASCII of at most 256
+// bytes, and the signer's error when signing fails.
 absl::StatusOr<std::string> SignCompactJws(const Signer& signer, absl::string_view type,
                                            absl::string_view payload);
 

@@ -6,6 +6,8 @@
 # ccache is used when present (setup.sh installs it), so rebuilds are quick.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Paths relative to the checkout, so ccache hits across fresh clones (CI).
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 dir="${1:-build}"
 shift || true
 if [[ ! -f "$dir/build.ninja" ]]; then

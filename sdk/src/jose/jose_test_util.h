@@ -6,9 +6,11 @@
 #include <openssl/core_names.h>
 
 #include <fstream>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -118,6 +120,16 @@ inline SslPtr<EVP_PKEY> GenerateRsaKey(size_t bits) {
   SslPtr<EVP_PKEY> key(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", bits));
   EXPECT_NE(key, nullptr);
   return key;
+}
+
+// CachedSigner returns a signer made once per (spec, alg, kid) for the whole
+// test binary: RSA keys are slow to generate. Never freed; not thread-safe.
+inline const PrivateKeySigner& CachedSigner(KeySpec spec, JwsAlgorithm alg, absl::string_view kid) {
+  static auto* const signers = new std::map<std::tuple<KeySpec, JwsAlgorithm, std::string>,
+                                            std::unique_ptr<PrivateKeySigner>>();
+  auto& slot = (*signers)[{spec, alg, std::string(kid)}];
+  if (!slot) slot = NewSigner(spec, alg, kid);
+  return *slot;
 }
 
 // ReadTestData returns the bytes of tests/testdata/jose/`name`.

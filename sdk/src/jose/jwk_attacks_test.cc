@@ -22,14 +22,10 @@ using ::testing::AnyOf;
 using ::testing::HasSubstr;
 
 const PrivateKeySigner& RsaSigner() {
-  static const PrivateKeySigner* signer =
-      jose_test::NewSigner(KeySpec::kRsa2048, JwsAlgorithm::kRs256, "rsa-key-1").release();
-  return *signer;
+  return jose_test::CachedSigner(KeySpec::kRsa2048, JwsAlgorithm::kRs256, "rsa-key-1");
 }
 const PrivateKeySigner& EcSigner() {
-  static const PrivateKeySigner* signer =
-      jose_test::NewSigner(KeySpec::kEcP256, JwsAlgorithm::kEs256, "ec-key-1").release();
-  return *signer;
+  return jose_test::CachedSigner(KeySpec::kEcP256, JwsAlgorithm::kEs256, "ec-key-1");
 }
 
 // --- RFC 8725 section 3.4 / bis: validate keys in the key set --------------

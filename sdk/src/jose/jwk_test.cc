@@ -137,9 +137,7 @@ TEST(PublicJwkTest, FromKeyRefusesBadKid) {
 // --- PublicJwk::Parse: algorithm binding -----------------------------------
 
 const PrivateKeySigner& RsaSigner() {
-  static const PrivateKeySigner* signer =
-      jose_test::NewSigner(KeySpec::kRsa2048, JwsAlgorithm::kRs256, "rsa").release();
-  return *signer;
+  return jose_test::CachedSigner(KeySpec::kRsa2048, JwsAlgorithm::kRs256, "rsa");
 }
 
 // RsaJwk is RsaSigner's public key as JSON with `extra` members appended.
@@ -332,14 +330,10 @@ TEST(PublicJwkTest, RefusesDocumentOverMaxBytes) {
 // --- JwkSet ----------------------------------------------------------------
 
 const PrivateKeySigner& EcSigner() {
-  static const PrivateKeySigner* signer =
-      jose_test::NewSigner(KeySpec::kEcP256, JwsAlgorithm::kEs256, "ec").release();
-  return *signer;
+  return jose_test::CachedSigner(KeySpec::kEcP256, JwsAlgorithm::kEs256, "ec");
 }
 const PrivateKeySigner& EdSigner() {
-  static const PrivateKeySigner* signer =
-      jose_test::NewSigner(KeySpec::kEd25519, JwsAlgorithm::kEdDsa, "ed").release();
-  return *signer;
+  return jose_test::CachedSigner(KeySpec::kEd25519, JwsAlgorithm::kEdDsa, "ed");
 }
 
 std::string Jwks(const std::vector<std::string>& keys) {

@@ -32,14 +32,10 @@ constexpr absl::string_view kPayload = R"({"iss":"https://issuer.example","sub":
 
 // The issuer's real keys, made once: RSA keys are slow to generate.
 const PrivateKeySigner& RsaSigner() {
-  static const PrivateKeySigner* signer =
-      jose_test::NewSigner(KeySpec::kRsa2048, JwsAlgorithm::kRs256, "rsa-key-1").release();
-  return *signer;
+  return jose_test::CachedSigner(KeySpec::kRsa2048, JwsAlgorithm::kRs256, "rsa-key-1");
 }
 const PrivateKeySigner& EcSigner() {
-  static const PrivateKeySigner* signer =
-      jose_test::NewSigner(KeySpec::kEcP256, JwsAlgorithm::kEs256, "ec-key-1").release();
-  return *signer;
+  return jose_test::CachedSigner(KeySpec::kEcP256, JwsAlgorithm::kEs256, "ec-key-1");
 }
 // The same RSA key as RsaSigner, published bound to PS256 under another kid.
 const PrivateKeySigner& PssSigner() {
@@ -54,9 +50,7 @@ const JwkSet& RealKeys() {
 }
 // A key the attacker holds.
 const PrivateKeySigner& AttackerSigner() {
-  static const PrivateKeySigner* signer =
-      jose_test::NewSigner(KeySpec::kEcP256, JwsAlgorithm::kEs256, "attacker").release();
-  return *signer;
+  return jose_test::CachedSigner(KeySpec::kEcP256, JwsAlgorithm::kEs256, "attacker");
 }
 
 std::string EcToken(absl::string_view header = R"({"alg":"ES256","kid":"ec-key-1"})",

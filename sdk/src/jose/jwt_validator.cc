@@ -15,7 +15,10 @@ namespace {
 // RFC 7515 section 4.1.9: "typ" compares case-insensitively and an
 // "application/" prefix may be left out.
 absl::string_view StripApplication(absl::string_view type) {
-  if (absl::StartsWithIgnoreCase(type, "application/")) type.remove_prefix(12);
+  if (absl::StartsWithIgnoreCase(type, "application/") &&
+      !absl::StrContains(type.substr(12), '/')) {
+    type.remove_prefix(12);
+  }
   return type;
 }
 
@@ -53,6 +56,11 @@ absl::StatusOr<VerifiedJwt> JwtValidator::Verify(absl::string_view token,
 }
 
 absl::StatusOr<VerifiedJwt> JwtValidator::Check(UnverifiedJwt jwt, const JwkSet& keys) const {
+  // The claims checked must be the ones signed: a caller could have swapped
+  // them between ParseJwt and Check.
+  if (jwt.claims.json() != jwt.jws.payload()) {
+    return absl::InvalidArgumentError("claims do not come from this token's payload");
+  }
   RETURN_IF_ERROR(VerifyJws(jwt.jws, keys));
   RETURN_IF_ERROR(ValidateClaims(jwt.jws, jwt.claims));
   return VerifiedJwt{std::move(jwt.jws), std::move(jwt.claims)};

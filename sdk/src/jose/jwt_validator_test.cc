@@ -440,3 +440,55 @@ TEST_F(JwtValidatorTest, VerifiesConcurrently) {
 
 }  // namespace
 }  // namespace writ
+
+namespace writ {
+namespace {
+
+TEST(JwtValidatorCheckTest, RefusesClaimsSwappedAfterParsing) {
+  FakeClock clock(absl::FromUnixSeconds(1900000000));
+  auto signer = PrivateKeySigner::New(*GenerateKey(KeySpec::kEcP256), JwsAlgorithm::kEs256);
+  ASSERT_TRUE(signer.ok());
+  auto token = SignCompactJws(**signer, "JWT",
+                              R"({"iss":"https://i","aud":"a","sub":"alice","exp":1900000060})");
+  ASSERT_TRUE(token.ok());
+  auto jwt = ParseJwt(*token);
+  ASSERT_TRUE(jwt.ok());
+  auto forged = JwtClaims::Parse(R"({"iss":"https://i","aud":"a","sub":"admin","exp":1900000060})");
+  ASSERT_TRUE(forged.ok());
+  JwtValidatorOptions options;
+  options.issuer = "https://i";
+  options.audiences = {"a"};
+  auto validator = JwtValidator::New(options, &clock);
+  ASSERT_TRUE(validator.ok());
+  auto keys = JwkSet::FromKeys({(*signer)->public_jwk()});
+  ASSERT_TRUE(keys.ok());
+  EXPECT_TRUE(validator->Check(*jwt, *keys).ok());
+  jwt->claims = *forged;
+  auto result = validator->Check(*std::move(jwt), *keys);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(JwtValidatorCheckTest, ApplicationPrefixIsOptionalOnlyForSimpleTypes) {
+  FakeClock clock(absl::FromUnixSeconds(1900000000));
+  auto signer = PrivateKeySigner::New(*GenerateKey(KeySpec::kEcP256), JwsAlgorithm::kEs256);
+  ASSERT_TRUE(signer.ok());
+  auto keys = JwkSet::FromKeys({(*signer)->public_jwk()});
+  ASSERT_TRUE(keys.ok());
+  JwtValidatorOptions options;
+  options.issuer = "https://i";
+  options.audiences = {"a"};
+  options.expected_type = "at+jwt";
+  auto validator = JwtValidator::New(options, &clock);
+  ASSERT_TRUE(validator.ok());
+  const std::string claims = R"({"iss":"https://i","aud":"a","exp":1900000060})";
+  EXPECT_TRUE(
+      validator->Verify(*SignCompactJws(**signer, "application/at+jwt", claims), *keys).ok());
+  // "application/x/at+jwt" is not "at+jwt" with a prefix: RFC 7515 section 4.1.9
+  // drops "application/" only when no other "/" follows.
+  EXPECT_FALSE(
+      validator->Verify(*SignCompactJws(**signer, "application/x/at+jwt", claims), *keys).ok());
+}
+
+}  // namespace
+}  // namespace writ

@@ -16,6 +16,11 @@ namespace writ {
 // when no key has the kid (the caller may refresh its JWKS and retry);
 // kUnauthenticated when the algorithm does not match the key or the signature
 // is wrong. Thread-safe.
+//
+// ECDSA signatures are malleable: (r, n-s) verifies wherever (r, s) does, so
+// one signed token has several valid encodings. Key replay caches and
+// deduplication on ("iss", "jti") or a hash of signing_input(), never on the
+// whole compact token.
 absl::Status VerifyJws(const ParsedJws& jws, const JwkSet& keys);
 
 }  // namespace writ

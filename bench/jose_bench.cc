@@ -60,8 +60,7 @@ double Rate(double seconds, const std::function<bool()>& op) {
 
 void Report(const char* name, double writ_rate, const char* raw_name, double raw_rate) {
   std::printf("%-22s %10.0f/s  %7.2f us   | raw %-30s %10.0f/s  %7.2f us | ratio %.2f\n", name,
-              writ_rate, 1e6 / writ_rate, raw_name, raw_rate, 1e6 / raw_rate,
-              writ_rate / raw_rate);
+              writ_rate, 1e6 / writ_rate, raw_name, raw_rate, 1e6 / raw_rate, writ_rate / raw_rate);
 }
 
 std::string GithubClaims(absl::Time now) {
@@ -76,8 +75,8 @@ std::string GithubClaims(absl::Time now) {
       R"("job_workflow_ref":"acme/payments/.github/workflows/deploy.yml@refs/heads/main",)",
       R"("workflow_ref":"acme/payments/.github/workflows/deploy.yml@refs/heads/main",)",
       R"("workflow_sha":"d6e8a0c4b5a7f3e2c1d0b9a8f7e6d5c4b3a2f1e0","runner_environment":"github-hosted",)",
-      R"("iss":"https://token.actions.githubusercontent.com","nbf":)", t - 10, R"(,"exp":)", t + 300,
-      R"(,"iat":)", t - 10, "}");
+      R"("iss":"https://token.actions.githubusercontent.com","nbf":)", t - 10, R"(,"exp":)",
+      t + 300, R"(,"iat":)", t - 10, "}");
 }
 
 }  // namespace

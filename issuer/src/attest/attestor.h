@@ -1,0 +1,27 @@
+// Attestor: verifies a caller's proof of identity.
+#ifndef WRIT_ISSUER_ATTEST_ATTESTOR_H_
+#define WRIT_ISSUER_ATTEST_ATTESTOR_H_
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "issuer/src/attest/attested_identity.h"
+
+namespace writ::issuer {
+
+// Attestor turns a presented credential into an AttestedIdentity.
+// Implementations are thread-safe.
+class Attestor {
+ public:
+  virtual ~Attestor() = default;
+  // Attest verifies `token`. Returns:
+  //   kInvalidArgument   the token is malformed or too large;
+  //   kUnauthenticated   unknown issuer, bad signature, wrong audience, expired,
+  //                      not yet valid, unknown key, replayed jti;
+  //   kUnavailable       the issuer's keys cannot be obtained right now.
+  // Messages say what failed and never contain the token.
+  virtual absl::StatusOr<AttestedIdentity> Attest(absl::string_view token) = 0;
+};
+
+}  // namespace writ::issuer
+
+#endif  // WRIT_ISSUER_ATTEST_ATTESTOR_H_

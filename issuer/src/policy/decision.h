@@ -1,0 +1,90 @@
+// The policy engine's vocabulary: what is asked, what is decided.
+#ifndef WRIT_ISSUER_POLICY_DECISION_H_
+#define WRIT_ISSUER_POLICY_DECISION_H_
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "issuer/src/attest/attested_identity.h"
+
+namespace writ::issuer {
+
+// PolicyRequest is what a caller asks for, besides who it is.
+struct PolicyRequest {
+  // audience asked for; empty means "the rule's only audience" (an error when
+  // the rule allows several).
+  std::string audience;
+  // scopes asked for; empty means the rule's default scopes.
+  std::vector<std::string> scopes;
+  // lifetime asked for; unset means the rule's default lifetime.
+  std::optional<absl::Duration> lifetime;
+  // client_address is the caller's IP address ("127.0.0.1", "::1"); empty when
+  // unknown (then a rule with source_cidrs does not match).
+  std::string client_address;
+  // now is the time the decision is made at (time-window conditions).
+  absl::Time now;
+  // actors is the delegation chain, innermost first: actors[0] is the party
+  // acting for the subject (from an RFC 8693 actor_token). Empty: no
+  // delegation.
+  std::vector<AttestedIdentity> actors;
+};
+
+// DenyCode says which RFC 6749/8693 error a denial maps to.
+enum class DenyCode {
+  kAccessDenied,   // no rule matches who the caller is
+  kInvalidTarget,  // a rule matches, but not for the audience asked
+  kInvalidScope,   // a rule matches the audience, but not the scopes or lifetime
+};
+
+// Grant is what an allowing rule grants.
+struct Grant {
+  // subject of the minted credential (the rule's template expanded).
+  std::string subject;
+  std::string audience;
+  std::vector<std::string> scopes;
+  absl::Duration lifetime;
+  // facts are the attested claims the rule copies into the credential, as
+  // (claim name, value) pairs, in the rule's order.
+  std::vector<std::pair<std::string, std::string>> facts;
+};
+
+// Decision is the engine's answer. Default deny.
+struct Decision {
+  bool allowed = false;
+  // rule is the name of the rule that allowed, or that came closest to
+  // allowing (empty when no rule matched the identity).
+  std::string rule;
+  // policy_file is the file that rule came from.
+  std::string policy_file;
+  DenyCode deny_code = DenyCode::kAccessDenied;
+  // reasons explain a denial (one line each, user-facing, no secrets).
+  std::vector<std::string> reasons;
+  // used_claims are the (claim, value) pairs the decision looked at, for the
+  // ledger.
+  std::vector<std::pair<std::string, std::string>> used_claims;
+  // grant is set when allowed.
+  std::optional<Grant> grant;
+};
+
+// RuleTrace is one rule's result in an explanation.
+struct RuleTrace {
+  std::string rule;
+  std::string policy_file;
+  bool matched = false;
+  // why_not lists every failed condition of this rule (empty when matched).
+  std::vector<std::string> why_not;
+};
+
+// Explanation is a dry run: the decision, and every rule's trace in the order
+// the rules were evaluated.
+struct Explanation {
+  Decision decision;
+  std::vector<RuleTrace> rules;
+};
+
+}  // namespace writ::issuer
+
+#endif  // WRIT_ISSUER_POLICY_DECISION_H_

@@ -67,6 +67,18 @@ absl::Status ReadAudiences(const rapidjson::Value& doc, std::vector<std::string>
 
 }  // namespace
 
+JwtClaims::JwtClaims() {
+  // One shared empty set: default construction is common (structs holding
+  // claims) and must not parse.
+  static const std::shared_ptr<const Rep> kEmpty = [] {
+    auto rep = std::make_shared<Rep>();
+    rep->json = "{}";
+    rep->doc.SetObject();
+    return rep;
+  }();
+  rep_ = kEmpty;
+}
+
 absl::StatusOr<JwtClaims> JwtClaims::Parse(absl::string_view json) {
   auto rep = std::make_shared<Rep>();
   rep->json = std::string(json);

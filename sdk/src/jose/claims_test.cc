@@ -249,3 +249,15 @@ TEST(JwtClaimsTest, RefusesRootThatIsNotAnObject) {
 
 }  // namespace
 }  // namespace writ
+
+namespace writ {
+namespace {
+TEST(JwtClaimsDefaultTest, DefaultConstructedIsTheEmptySet) {
+  JwtClaims claims;
+  EXPECT_EQ(claims.json(), "{}");
+  EXPECT_TRUE(claims.subject().empty());
+  EXPECT_FALSE(claims.Has("sub"));
+  EXPECT_FALSE(claims.expires_at().has_value());
+}
+}  // namespace
+}  // namespace writ

@@ -20,6 +20,9 @@ namespace writ {
 // issuer or audience (JwtValidator does).
 class JwtClaims {
  public:
+  // JwtClaims() is the empty claims set "{}".
+  JwtClaims();
+
   // Parse reads a claims set. Returns kInvalidArgument when `json` is not a
   // strict JSON object (duplicate names, trailing bytes, invalid UTF-8, nesting
   // deeper than 16), or when "iss", "sub", "jti" are not strings, "aud" is not

@@ -1,0 +1,201 @@
+#include "issuer/src/exchange/token_exchange.h"
+
+#include <openssl/rand.h>
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "writ/base/base64url.h"
+
+namespace writ::issuer {
+namespace {
+
+const char* OAuthError(DenyCode code) {
+  switch (code) {
+    case DenyCode::kInvalidTarget:
+      return "invalid_target";
+    case DenyCode::kInvalidScope:
+      return "invalid_scope";
+    case DenyCode::kAccessDenied:
+      break;
+  }
+  return "access_denied";
+}
+
+bool IsJwtTokenType(absl::string_view type) {
+  return type.empty() || type == kTokenTypeJwt || type == kTokenTypeIdToken;
+}
+
+// AttestationFailure maps an Attestor error onto the answer: the issuer's
+// keys being unreachable is our outage (503), anything else is the caller's
+// bad grant.
+std::pair<absl::Status, const char*> AttestationFailure(const absl::Status& s,
+                                                        absl::string_view which) {
+  std::string message = absl::StrCat(which, ": ", s.message());
+  if (s.code() == absl::StatusCode::kUnavailable) {
+    return {absl::UnavailableError(message), "temporarily_unavailable"};
+  }
+  return {absl::UnauthenticatedError(message), "invalid_grant"};
+}
+
+}  // namespace
+
+std::string NewRequestId() {
+  unsigned char bytes[12];
+  if (RAND_bytes(bytes, sizeof(bytes)) != 1) return "unknown";
+  return Base64UrlEncode(absl::string_view(reinterpret_cast<const char*>(bytes), sizeof(bytes)));
+}
+
+ExchangeResult TokenExchange::Exchange(const ExchangeRequest& req,
+                                       const RequestContext& ctx) const {
+  ExchangeResult out;
+  out.request_id = NewRequestId();
+  auto reject = [&out](absl::Status status, const char* oauth_error) {
+    out.status = std::move(status);
+    out.oauth_error = oauth_error;
+    return out;
+  };
+
+  // Malformed requests are answered without a ledger entry: nothing was
+  // decided about anyone.
+  if (req.subject_token.empty()) {
+    return reject(absl::InvalidArgumentError("subject_token is required"), "invalid_request");
+  }
+  if (!IsJwtTokenType(req.subject_token_type)) {
+    return reject(absl::InvalidArgumentError(absl::StrCat(
+                      "subject_token_type \"", req.subject_token_type, "\" is not supported; use ",
+                      kTokenTypeIdToken, " or ", kTokenTypeJwt)),
+                  "invalid_request");
+  }
+  if (!req.requested_token_type.empty() && req.requested_token_type != kTokenTypeAccessToken &&
+      req.requested_token_type != kTokenTypeJwt) {
+    return reject(absl::InvalidArgumentError(
+                      absl::StrCat("requested_token_type \"", req.requested_token_type,
+                                   "\" is not supported; Writ issues ", kTokenTypeAccessToken)),
+                  "invalid_request");
+  }
+  if (req.actor_token.empty() != req.actor_token_type.empty()) {
+    return reject(
+        absl::InvalidArgumentError("actor_token and actor_token_type must be given together"),
+        "invalid_request");
+  }
+  if (!req.actor_token.empty() && !IsJwtTokenType(req.actor_token_type)) {
+    return reject(absl::InvalidArgumentError(absl::StrCat(
+                      "actor_token_type \"", req.actor_token_type, "\" is not supported")),
+                  "invalid_request");
+  }
+  if (req.audiences.size() > 1) {
+    return reject(absl::InvalidArgumentError(
+                      "Writ mints one audience per token; ask for each audience separately"),
+                  "invalid_target");
+  }
+  if (req.lifetime.has_value() && *req.lifetime <= absl::ZeroDuration()) {
+    return reject(absl::InvalidArgumentError("requested lifetime must be positive"),
+                  "invalid_request");
+  }
+
+  LedgerRecord rec;
+  rec.time = clock_->Now();
+  rec.request_id = out.request_id;
+  rec.transport = ctx.transport;
+  rec.client_address = ctx.client_address;
+  rec.requested_audience = req.audiences.empty() ? "" : req.audiences[0];
+  rec.requested_scopes = req.scopes;
+  rec.requested_lifetime = req.lifetime.value_or(absl::ZeroDuration());
+  rec.credential_kind = "jwt";
+  rec.decision = "deny";
+
+  // Every answer from here on is recorded first; no record, no answer but 503.
+  auto finish = [&](absl::Status status, const char* oauth_error) {
+    if (!status.ok()) {
+      rec.error = oauth_error;
+      if (rec.reasons.empty()) rec.reasons.push_back(std::string(status.message()));
+    }
+    absl::Status recorded = ledger_->Append(rec);
+    if (!recorded.ok()) {
+      out.minted = MintedToken{};
+      return reject(absl::UnavailableError(absl::StrCat(
+                        "the decision could not be recorded, so no credential is issued: ",
+                        recorded.message())),
+                    "temporarily_unavailable");
+    }
+    out.status = std::move(status);
+    out.oauth_error = out.status.ok() ? "" : oauth_error;
+    return out;
+  };
+
+  absl::StatusOr<AttestedIdentity> identity = attestor_->Attest(req.subject_token);
+  if (!identity.ok()) {
+    auto [status, code] = AttestationFailure(identity.status(), "subject_token");
+    return finish(status, code);
+  }
+  rec.attested_issuer = identity->issuer;
+  rec.attested_subject = identity->subject;
+
+  PolicyRequest preq;
+  preq.audience = rec.requested_audience;
+  preq.scopes = req.scopes;
+  preq.lifetime = req.lifetime;
+  preq.client_address = ctx.client_address;
+  preq.now = rec.time;
+  if (!req.actor_token.empty()) {
+    if (options_.max_delegation_depth < 1) {
+      return finish(absl::PermissionDeniedError("delegation is disabled on this issuer"),
+                    "access_denied");
+    }
+    absl::StatusOr<AttestedIdentity> actor = attestor_->Attest(req.actor_token);
+    if (!actor.ok()) {
+      auto [status, code] = AttestationFailure(actor.status(), "actor_token");
+      return finish(status, code);
+    }
+    rec.actors.push_back(actor->subject);
+    preq.actors.push_back(*std::move(actor));
+  }
+
+  Decision decision = policy_->Decide(*identity, preq);
+  rec.rule = decision.rule;
+  rec.policy_file = decision.policy_file;
+  rec.claims = decision.used_claims;
+  if (!decision.allowed || !decision.grant.has_value()) {
+    rec.reasons = decision.reasons;
+    std::string summary = decision.reasons.empty() ? "no policy rule allows this request"
+                                                   : absl::StrJoin(decision.reasons, "; ");
+    return finish(absl::PermissionDeniedError(summary), OAuthError(decision.deny_code));
+  }
+
+  const Grant& grant = *decision.grant;
+  MintRequest mreq;
+  mreq.subject = grant.subject;
+  mreq.audience = grant.audience;
+  mreq.scopes = grant.scopes;
+  mreq.lifetime = std::min(grant.lifetime, options_.max_lifetime);
+  mreq.client_id = absl::StrCat(identity->issuer_name, ":", identity->subject);
+  mreq.attested_issuer = identity->issuer;
+  mreq.attested_subject = identity->subject;
+  mreq.facts = grant.facts;
+  mreq.rule = decision.rule;
+  for (const AttestedIdentity& a : preq.actors) mreq.actors.push_back({a.subject, a.issuer});
+
+  absl::StatusOr<MintedToken> minted = minter_->Mint(mreq);
+  if (!minted.ok()) {
+    return finish(absl::InternalError(absl::StrCat("minting failed: ", minted.status().message())),
+                  "server_error");
+  }
+  rec.decision = "allow";
+  rec.granted_subject = grant.subject;
+  rec.granted_audience = grant.audience;
+  rec.granted_scopes = grant.scopes;
+  rec.granted_lifetime = mreq.lifetime;
+  rec.jti = minted->jti;
+  rec.credential_sha256 = minted->sha256_hex;
+  rec.expires_at = minted->expires_at;
+  out.minted = *std::move(minted);
+  out.subject = grant.subject;
+  out.audience = grant.audience;
+  out.scopes = grant.scopes;
+  out.rule = decision.rule;
+  return finish(absl::OkStatus(), "");
+}
+
+}  // namespace writ::issuer

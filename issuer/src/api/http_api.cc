@@ -1,0 +1,290 @@
+#include "issuer/src/api/http_api.h"
+
+#include <httplib.h>
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "issuer/src/api/form_body.h"
+#include "rapidjson/stringbuffer.h"
+#include "rapidjson/writer.h"
+
+namespace writ::issuer {
+namespace {
+
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void Str(JsonWriter& w, absl::string_view s) {
+  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+
+void NoStore(httplib::Response& res) {
+  res.set_header("Cache-Control", "no-store");
+  res.set_header("Pragma", "no-cache");
+}
+
+void SendOAuthError(httplib::Response& res, absl::string_view error, absl::string_view description,
+                    absl::string_view request_id = "") {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  Str(w, "error");
+  Str(w, error);
+  Str(w, "error_description");
+  Str(w, description);
+  if (!request_id.empty()) {
+    Str(w, "request_id");
+    Str(w, request_id);
+  }
+  w.EndObject();
+  res.status = OAuthHttpStatus(error);
+  NoStore(res);
+  if (res.status == 503) res.set_header("Retry-After", "1");
+  if (!request_id.empty()) res.set_header("X-Request-Id", std::string(request_id));
+  res.set_content(buf.GetString(), buf.GetSize(), "application/json");
+}
+
+bool IsFormContentType(const httplib::Request& req) {
+  std::string type = absl::AsciiStrToLower(req.get_header_value("Content-Type"));
+  absl::string_view media =
+      absl::StripAsciiWhitespace(absl::string_view(type).substr(0, type.find(';')));
+  return media == "application/x-www-form-urlencoded";
+}
+
+// DecodeTokenRequest turns the form into an ExchangeRequest, or an OAuth
+// error code with a description.
+bool DecodeTokenRequest(const FormBody& form, ExchangeRequest* out, std::string* error,
+                        std::string* description) {
+  auto single = [&](absl::string_view name, std::string* value) {
+    auto v = form.Single(name);
+    if (!v.ok()) {
+      *error = "invalid_request";
+      *description = std::string(v.status().message());
+      return false;
+    }
+    if (v->has_value()) *value = **v;
+    return true;
+  };
+  std::string grant_type, scope, lifetime;
+  if (!single("grant_type", &grant_type) || !single("subject_token", &out->subject_token) ||
+      !single("subject_token_type", &out->subject_token_type) || !single("scope", &scope) ||
+      !single("requested_token_type", &out->requested_token_type) ||
+      !single("actor_token", &out->actor_token) ||
+      !single("actor_token_type", &out->actor_token_type) ||
+      !single("requested_lifetime", &lifetime)) {
+    return false;
+  }
+  if (grant_type.empty()) {
+    *error = "invalid_request";
+    *description = "grant_type is required";
+    return false;
+  }
+  if (grant_type != kGrantTypeTokenExchange) {
+    *error = "unsupported_grant_type";
+    *description = absl::StrCat("grant_type must be ", kGrantTypeTokenExchange);
+    return false;
+  }
+  if (out->subject_token_type.empty()) {
+    *error = "invalid_request";
+    *description = "subject_token_type is required";
+    return false;
+  }
+  for (const char* name : {"audience", "resource"}) {
+    for (std::string& a : form.All(name)) out->audiences.push_back(std::move(a));
+  }
+  for (absl::string_view s : absl::StrSplit(scope, ' ', absl::SkipEmpty())) {
+    out->scopes.emplace_back(s);
+  }
+  if (!lifetime.empty()) {
+    int64_t seconds = 0;
+    if (!absl::SimpleAtoi(lifetime, &seconds) || seconds <= 0) {
+      *error = "invalid_request";
+      *description = "requested_lifetime must be a positive number of seconds";
+      return false;
+    }
+    out->lifetime = absl::Seconds(std::min<int64_t>(seconds, 366 * 86400));
+  }
+  return true;
+}
+
+void HandleToken(const TokenExchange* exchange, const httplib::Request& req,
+                 httplib::Response& res) {
+  if (!IsFormContentType(req)) {
+    return SendOAuthError(res, "invalid_request",
+                          "Content-Type must be application/x-www-form-urlencoded");
+  }
+  auto form = FormBody::Parse(req.body);
+  if (!form.ok()) return SendOAuthError(res, "invalid_request", form.status().message());
+  ExchangeRequest request;
+  std::string error, description;
+  if (!DecodeTokenRequest(*form, &request, &error, &description)) {
+    return SendOAuthError(res, error, description);
+  }
+  ExchangeResult result = exchange->Exchange(request, {"http", req.remote_addr});
+  if (!result.status.ok()) {
+    return SendOAuthError(res, result.oauth_error, result.status.message(), result.request_id);
+  }
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  Str(w, "access_token");
+  Str(w, result.minted.token);
+  Str(w, "issued_token_type");
+  Str(w, kTokenTypeAccessToken);
+  Str(w, "token_type");
+  Str(w, "Bearer");
+  Str(w, "expires_in");
+  w.Int64(absl::ToInt64Seconds(result.minted.expires_at - result.minted.issued_at));
+  Str(w, "scope");
+  std::string scopes = absl::StrJoin(result.scopes, " ");
+  Str(w, scopes);
+  w.EndObject();
+  NoStore(res);
+  res.set_header("X-Request-Id", result.request_id);
+  res.set_content(buf.GetString(), buf.GetSize(), "application/json");
+}
+
+size_t HeaderBytes(const httplib::Request& req) {
+  size_t n = 0;
+  for (const auto& [k, v] : req.headers) n += k.size() + v.size() + 4;
+  return n;
+}
+
+}  // namespace
+
+int OAuthHttpStatus(absl::string_view e) {
+  if (e == "temporarily_unavailable") return 503;
+  if (e == "server_error") return 500;
+  if (e == "invalid_client") return 401;
+  return 400;
+}
+
+std::string DiscoveryDocument(absl::string_view issuer_url) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  auto member = [&w](absl::string_view k, absl::string_view v) {
+    Str(w, k);
+    Str(w, v);
+  };
+  auto list = [&w](absl::string_view k, std::initializer_list<absl::string_view> vs) {
+    Str(w, k);
+    w.StartArray();
+    for (absl::string_view v : vs) Str(w, v);
+    w.EndArray();
+  };
+  w.StartObject();
+  member("issuer", issuer_url);
+  member("jwks_uri", absl::StrCat(issuer_url, "/jwks"));
+  member("token_endpoint", absl::StrCat(issuer_url, "/oauth2/token"));
+  list("grant_types_supported", {kGrantTypeTokenExchange});
+  list("response_types_supported", {"token"});
+  list("subject_types_supported", {"public"});
+  list("id_token_signing_alg_values_supported", {"ES256"});
+  list("token_endpoint_auth_methods_supported", {"none"});
+  list("token_types_supported", {kTokenTypeAccessToken});
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+absl::StatusOr<std::unique_ptr<HttpApi>> HttpApi::Start(
+    const ListenerConfig& listener, const std::string& issuer_url, const LimitsConfig& limits,
+    const TokenExchange* exchange, const KeyManager* keys, ReadinessCheck readiness) {
+  auto api = std::unique_ptr<HttpApi>(new HttpApi());
+  if (!listener.tls_cert_file.empty()) {
+    auto tls = std::make_unique<httplib::SSLServer>(listener.tls_cert_file.c_str(),
+                                                    listener.tls_key_file.c_str());
+    if (!tls->is_valid()) {
+      return absl::InvalidArgumentError(absl::StrCat("HTTP TLS certificate ",
+                                                     listener.tls_cert_file, " or key ",
+                                                     listener.tls_key_file, " cannot be used"));
+    }
+    api->server_ = std::move(tls);
+  } else {
+    api->server_ = std::make_unique<httplib::Server>();
+  }
+  httplib::Server& svr = *api->server_;
+  int threads = limits.http_threads > 0
+                    ? limits.http_threads
+                    : std::max(8, 2 * static_cast<int>(std::thread::hardware_concurrency()));
+  svr.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  svr.set_payload_max_length(limits.max_body_bytes);
+  svr.set_keep_alive_max_count(1000);
+  svr.set_read_timeout(10, 0);
+  svr.set_write_timeout(10, 0);
+  const size_t max_header_bytes = limits.max_header_bytes;
+  svr.set_pre_routing_handler(
+      [max_header_bytes](const httplib::Request& req, httplib::Response& res) {
+        if (HeaderBytes(req) > max_header_bytes) {
+          res.status = 431;
+          res.set_content("request headers too large\n", "text/plain");
+          return httplib::Server::HandlerResponse::Handled;
+        }
+        return httplib::Server::HandlerResponse::Unhandled;
+      });
+
+  std::string discovery = DiscoveryDocument(issuer_url);
+  auto serve_discovery = [discovery](const httplib::Request&, httplib::Response& res) {
+    res.set_header("Cache-Control", "public, max-age=300");
+    res.set_content(discovery, "application/json");
+  };
+  svr.Get("/.well-known/openid-configuration", serve_discovery);
+  svr.Get("/.well-known/oauth-authorization-server", serve_discovery);
+  svr.Get("/jwks", [keys](const httplib::Request&, httplib::Response& res) {
+    res.set_header("Cache-Control", "public, max-age=60");
+    res.set_content(keys->PublicJwks(), "application/jwk-set+json");
+  });
+  svr.Post("/oauth2/token", [exchange](const httplib::Request& req, httplib::Response& res) {
+    HandleToken(exchange, req, res);
+  });
+  svr.Get("/oauth2/token", [](const httplib::Request&, httplib::Response& res) {
+    SendOAuthError(res, "invalid_request", "the token endpoint takes POST");
+    res.status = 405;
+    res.set_header("Allow", "POST");
+  });
+  svr.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("ok\n", "text/plain");
+  });
+  svr.Get("/readyz", [readiness](const httplib::Request&, httplib::Response& res) {
+    std::vector<std::string> problems = readiness ? readiness() : std::vector<std::string>{};
+    if (problems.empty()) {
+      res.set_content("ready\n", "text/plain");
+    } else {
+      res.status = 503;
+      res.set_content(absl::StrCat("not ready: ", absl::StrJoin(problems, "; "), "\n"),
+                      "text/plain");
+    }
+  });
+  svr.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+        SendOAuthError(res, "server_error", "internal error");
+      });
+
+  if (listener.port == 0) {
+    api->port_ = svr.bind_to_any_port(listener.host);
+    if (api->port_ <= 0) {
+      return absl::UnavailableError(absl::StrCat("cannot bind HTTP on ", listener.host));
+    }
+  } else {
+    if (!svr.bind_to_port(listener.host, listener.port)) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot bind HTTP on ", listener.host, ":", listener.port, " (in use?)"));
+    }
+    api->port_ = listener.port;
+  }
+  api->thread_ = std::thread([&svr] { svr.listen_after_bind(); });
+  return api;
+}
+
+void HttpApi::Stop() {
+  if (server_) server_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+HttpApi::~HttpApi() { Stop(); }
+
+}  // namespace writ::issuer

@@ -1,0 +1,58 @@
+// HttpApi: Writ's standard HTTP surface. OIDC discovery and JWKS for Writ's
+// own tokens, RFC 8693 token exchange at /oauth2/token with RFC 6749 5.2
+// errors, /healthz and /readyz. It only translates; TokenExchange decides.
+#ifndef WRIT_ISSUER_API_HTTP_API_H_
+#define WRIT_ISSUER_API_HTTP_API_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "issuer/src/config/issuer_config.h"
+#include "issuer/src/exchange/token_exchange.h"
+#include "issuer/src/keys/key_manager.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace writ::issuer {
+
+// ReadinessCheck returns what is not ready (empty: ready).
+using ReadinessCheck = std::function<std::vector<std::string>()>;
+
+class HttpApi {
+ public:
+  // Start binds `listener` (port 0: any free port) and serves on its own
+  // threads. TLS when the listener has a certificate. Returns kUnavailable
+  // when the port cannot be bound, kInvalidArgument for unusable TLS files.
+  // Every pointer must outlive the HttpApi.
+  static absl::StatusOr<std::unique_ptr<HttpApi>> Start(
+      const ListenerConfig& listener, const std::string& issuer_url, const LimitsConfig& limits,
+      const TokenExchange* exchange, const KeyManager* keys, ReadinessCheck readiness);
+  ~HttpApi();
+
+  // port is the bound port.
+  int port() const { return port_; }
+  // Stop stops accepting, finishes the requests in flight, and joins.
+  void Stop();
+
+ private:
+  HttpApi() = default;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+  int port_ = 0;
+};
+
+// OAuthHttpStatus is the HTTP status for an RFC 6749 error code.
+int OAuthHttpStatus(absl::string_view oauth_error);
+
+// DiscoveryDocument returns the OIDC discovery / RFC 8414 metadata JSON.
+std::string DiscoveryDocument(absl::string_view issuer_url);
+
+}  // namespace writ::issuer
+
+#endif  // WRIT_ISSUER_API_HTTP_API_H_

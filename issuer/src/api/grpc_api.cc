@@ -1,0 +1,292 @@
+#include "issuer/src/api/grpc_api.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "writ/v1/writ.grpc.pb.h"
+
+namespace writ::issuer {
+namespace {
+
+grpc::Status ToGrpc(const absl::Status& s) {
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+}
+
+grpc::Status Fail(grpc::ServerContext* ctx, const absl::Status& s, absl::string_view oauth) {
+  if (!oauth.empty()) ctx->AddTrailingMetadata("writ-oauth-error", std::string(oauth));
+  return ToGrpc(s);
+}
+
+grpc::Status OperatorOnly(grpc::ServerContext* ctx) {
+  if (IsLoopbackPeer(ctx->peer())) return grpc::Status::OK;
+  return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                      "policy and ledger queries are served to loopback clients only");
+}
+
+const char* DenyName(DenyCode c) {
+  switch (c) {
+    case DenyCode::kInvalidScope:
+      return "invalid_scope";
+    case DenyCode::kInvalidTarget:
+      return "invalid_target";
+    case DenyCode::kAccessDenied:
+      break;
+  }
+  return "access_denied";
+}
+
+class TokenServiceImpl final : public v1::TokenService::Service {
+ public:
+  explicit TokenServiceImpl(const TokenExchange* exchange) : exchange_(exchange) {}
+  grpc::Status ExchangeToken(grpc::ServerContext* ctx, const v1::ExchangeTokenRequest* in,
+                             v1::ExchangeTokenResponse* out) override {
+    ExchangeRequest req;
+    req.subject_token = in->subject_token();
+    req.subject_token_type = in->subject_token_type();
+    if (!in->audience().empty()) req.audiences.push_back(in->audience());
+    req.scopes.assign(in->scopes().begin(), in->scopes().end());
+    if (in->requested_lifetime_seconds() < 0) {
+      return Fail(ctx,
+                  absl::InvalidArgumentError("requested_lifetime_seconds must not be negative"),
+                  "invalid_request");
+    }
+    if (in->requested_lifetime_seconds() > 0) {
+      req.lifetime =
+          absl::Seconds(std::min<int64_t>(in->requested_lifetime_seconds(), 366 * 86400));
+    }
+    req.actor_token = in->actor_token();
+    req.actor_token_type = in->actor_token_type();
+    ExchangeResult r = exchange_->Exchange(req, {"grpc", PeerAddress(ctx->peer())});
+    ctx->AddTrailingMetadata("writ-request-id", r.request_id);
+    if (!r.status.ok()) return Fail(ctx, r.status, r.oauth_error);
+    out->set_access_token(r.minted.token);
+    out->set_issued_token_type(kTokenTypeAccessToken);
+    out->set_token_type("Bearer");
+    out->set_expires_in(absl::ToInt64Seconds(r.minted.expires_at - r.minted.issued_at));
+    for (const auto& s : r.scopes) out->add_scopes(s);
+    out->set_audience(r.audience);
+    out->set_subject(r.subject);
+    out->set_jti(r.minted.jti);
+    out->set_rule(r.rule);
+    return grpc::Status::OK;
+  }
+
+ private:
+  const TokenExchange* exchange_;
+};
+
+absl::StatusOr<AttestedIdentity> ToIdentity(const v1::Identity& in, absl::string_view what) {
+  AttestedIdentity id;
+  id.issuer_name = in.issuer();
+  id.subject = in.subject();
+  if (id.issuer_name.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ".issuer is required"));
+  }
+  if (!in.claims_json().empty()) {
+    auto claims = JwtClaims::Parse(in.claims_json());
+    if (!claims.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, ".claims_json: ", claims.status().message()));
+    }
+    id.claims = *std::move(claims);
+  }
+  if (id.subject.empty()) id.subject = id.claims.subject();
+  return id;
+}
+
+class PolicyServiceImpl final : public v1::PolicyService::Service {
+ public:
+  explicit PolicyServiceImpl(const PolicySource* policy) : policy_(policy) {}
+  grpc::Status Explain(grpc::ServerContext* ctx, const v1::ExplainRequest* in,
+                       v1::ExplainResponse* out) override {
+    if (grpc::Status s = OperatorOnly(ctx); !s.ok()) return s;
+    auto id = ToIdentity(in->identity(), "identity");
+    if (!id.ok()) return ToGrpc(id.status());
+    PolicyRequest req;
+    req.audience = in->audience();
+    req.scopes.assign(in->scopes().begin(), in->scopes().end());
+    if (in->requested_lifetime_seconds() > 0) {
+      req.lifetime = absl::Seconds(in->requested_lifetime_seconds());
+    }
+    req.client_address = in->client_address();
+    req.now = in->time_unix() > 0 ? absl::FromUnixSeconds(in->time_unix()) : absl::Now();
+    for (const auto& a : in->actors()) {
+      auto actor = ToIdentity(a, "actors[]");
+      if (!actor.ok()) return ToGrpc(actor.status());
+      req.actors.push_back(*std::move(actor));
+    }
+    Explanation ex = policy_->Explain(*id, req);
+    const Decision& d = ex.decision;
+    out->set_allowed(d.allowed);
+    out->set_rule(d.rule);
+    if (!d.allowed) out->set_error(DenyName(d.deny_code));
+    for (const auto& r : d.reasons) out->add_reasons(r);
+    if (d.grant.has_value()) {
+      out->set_subject(d.grant->subject);
+      out->set_audience(d.grant->audience);
+      for (const auto& s : d.grant->scopes) out->add_scopes(s);
+      out->set_lifetime_seconds(absl::ToInt64Seconds(d.grant->lifetime));
+    }
+    for (const RuleTrace& t : ex.rules) {
+      v1::RuleTrace* rt = out->add_rules();
+      rt->set_rule(t.rule);
+      rt->set_policy_file(t.policy_file);
+      rt->set_matched(t.matched);
+      for (const auto& w : t.why_not) rt->add_why_not(w);
+    }
+    return grpc::Status::OK;
+  }
+
+ private:
+  const PolicySource* policy_;
+};
+
+void ToProto(const LedgerRecord& r, v1::LedgerRecord* out) {
+  out->set_time_unix_micros(absl::ToUnixMicros(r.time));
+  out->set_request_id(r.request_id);
+  out->set_transport(r.transport);
+  out->set_client_address(r.client_address);
+  out->set_attested_issuer(r.attested_issuer);
+  out->set_attested_subject(r.attested_subject);
+  for (const auto& a : r.actors) out->add_actors(a);
+  for (const auto& [k, v] : r.claims) {
+    v1::Claim* c = out->add_claims();
+    c->set_name(k);
+    c->set_value(v);
+  }
+  out->set_requested_audience(r.requested_audience);
+  for (const auto& s : r.requested_scopes) out->add_requested_scopes(s);
+  out->set_requested_lifetime_seconds(absl::ToInt64Seconds(r.requested_lifetime));
+  out->set_granted_subject(r.granted_subject);
+  out->set_granted_audience(r.granted_audience);
+  for (const auto& s : r.granted_scopes) out->add_granted_scopes(s);
+  out->set_granted_lifetime_seconds(absl::ToInt64Seconds(r.granted_lifetime));
+  out->set_decision(r.decision);
+  out->set_error(r.error);
+  for (const auto& s : r.reasons) out->add_reasons(s);
+  out->set_rule(r.rule);
+  out->set_policy_file(r.policy_file);
+  out->set_credential_kind(r.credential_kind);
+  out->set_jti(r.jti);
+  out->set_credential_sha256(r.credential_sha256);
+  if (r.expires_at != absl::InfinitePast())
+    out->set_expires_at_unix(absl::ToUnixSeconds(r.expires_at));
+}
+
+class LedgerServiceImpl final : public v1::LedgerService::Service {
+ public:
+  explicit LedgerServiceImpl(const Ledger* ledger) : ledger_(ledger) {}
+  grpc::Status GetByJti(grpc::ServerContext* ctx, const v1::GetByJtiRequest* in,
+                        v1::LedgerRecord* out) override {
+    if (grpc::Status s = OperatorOnly(ctx); !s.ok()) return s;
+    if (in->jti().empty()) return ToGrpc(absl::InvalidArgumentError("jti is required"));
+    auto rec = ledger_->FindByJti(in->jti());
+    if (!rec.ok()) return ToGrpc(rec.status());
+    ToProto(*rec, out);
+    return grpc::Status::OK;
+  }
+  grpc::Status List(grpc::ServerContext* ctx, const v1::ListRecordsRequest* in,
+                    v1::ListRecordsResponse* out) override {
+    if (grpc::Status s = OperatorOnly(ctx); !s.ok()) return s;
+    if (!in->decision().empty() && in->decision() != "allow" && in->decision() != "deny") {
+      return ToGrpc(absl::InvalidArgumentError("decision must be \"allow\" or \"deny\""));
+    }
+    LedgerQuery q;
+    q.subject = in->subject();
+    q.decision = in->decision();
+    if (in->since_unix_micros() > 0) q.since = absl::FromUnixMicros(in->since_unix_micros());
+    if (in->until_unix_micros() > 0) q.until = absl::FromUnixMicros(in->until_unix_micros());
+    q.limit = in->limit() == 0 ? 100 : std::min<uint32_t>(in->limit(), 1000);
+    auto records = ledger_->Query(q);
+    if (!records.ok()) return ToGrpc(records.status());
+    for (const LedgerRecord& r : *records) ToProto(r, out->add_records());
+    return grpc::Status::OK;
+  }
+
+ private:
+  const Ledger* ledger_;
+};
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read ", path));
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+bool IsLoopbackPeer(absl::string_view peer) {
+  return absl::StartsWith(peer, "ipv4:127.") || absl::StartsWith(peer, "ipv6:[::1]") ||
+         absl::StartsWith(peer, "ipv6:%5B::1%5D") || absl::StartsWith(peer, "unix:");
+}
+
+std::string PeerAddress(absl::string_view peer) {
+  if (absl::ConsumePrefix(&peer, "ipv4:")) return std::string(peer.substr(0, peer.rfind(':')));
+  if (absl::ConsumePrefix(&peer, "ipv6:")) {
+    absl::ConsumePrefix(&peer, "[");
+    absl::ConsumePrefix(&peer, "%5B");
+    size_t end = peer.find(']');
+    if (end == absl::string_view::npos) end = peer.find("%5D");
+    return std::string(peer.substr(0, end));
+  }
+  return "";
+}
+
+absl::StatusOr<std::unique_ptr<GrpcApi>> GrpcApi::Start(const ListenerConfig& listener,
+                                                        const LimitsConfig& limits,
+                                                        const TokenExchange* exchange,
+                                                        const PolicySource* policy,
+                                                        const Ledger* ledger) {
+  auto api = std::unique_ptr<GrpcApi>(new GrpcApi());
+  std::shared_ptr<grpc::ServerCredentials> creds;
+  if (!listener.tls_cert_file.empty()) {
+    grpc::SslServerCredentialsOptions ssl;
+    grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
+    auto key = ReadFile(listener.tls_key_file);
+    if (!key.ok()) return key.status();
+    auto cert = ReadFile(listener.tls_cert_file);
+    if (!cert.ok()) return cert.status();
+    pair.private_key = *std::move(key);
+    pair.cert_chain = *std::move(cert);
+    ssl.pem_key_cert_pairs.push_back(std::move(pair));
+    creds = grpc::SslServerCredentials(ssl);
+  } else {
+    creds = grpc::InsecureServerCredentials();
+  }
+  api->token_service_ = std::make_unique<TokenServiceImpl>(exchange);
+  api->policy_service_ = std::make_unique<PolicyServiceImpl>(policy);
+  api->ledger_service_ = std::make_unique<LedgerServiceImpl>(ledger);
+  std::string host = listener.host.find(':') != std::string::npos
+                         ? absl::StrCat("[", listener.host, "]")
+                         : listener.host;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(absl::StrCat(host, ":", listener.port), creds, &api->port_);
+  builder.SetMaxReceiveMessageSize(static_cast<int>(limits.max_grpc_message_bytes));
+  builder.RegisterService(api->token_service_.get());
+  builder.RegisterService(api->policy_service_.get());
+  builder.RegisterService(api->ledger_service_.get());
+  api->server_ = builder.BuildAndStart();
+  if (!api->server_ || api->port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot bind gRPC on ", host, ":", listener.port, " (in use?)"));
+  }
+  return api;
+}
+
+void GrpcApi::Stop(absl::Duration grace) {
+  if (!server_) return;
+  server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoSeconds(grace));
+  server_->Wait();
+  server_.reset();
+}
+
+GrpcApi::~GrpcApi() { Stop(); }
+
+}  // namespace writ::issuer

@@ -191,10 +191,10 @@ std::string DiscoveryDocument(absl::string_view issuer_url) {
   return std::string(buf.GetString(), buf.GetSize());
 }
 
-absl::StatusOr<std::unique_ptr<HttpApi>> HttpApi::Start(
-    const ListenerConfig& listener, const std::string& issuer_url, const LimitsConfig& limits,
-    const TokenExchange* exchange, const KeyManager* keys, ReadinessCheck readiness) {
+absl::StatusOr<std::unique_ptr<HttpApi>> HttpApi::Bind(const ListenerConfig& listener,
+                                                       const LimitsConfig& limits) {
   auto api = std::unique_ptr<HttpApi>(new HttpApi());
+  api->limits_ = limits;
   if (!listener.tls_cert_file.empty()) {
     auto tls = std::make_unique<httplib::SSLServer>(listener.tls_cert_file.c_str(),
                                                     listener.tls_key_file.c_str());
@@ -208,6 +208,25 @@ absl::StatusOr<std::unique_ptr<HttpApi>> HttpApi::Start(
     api->server_ = std::make_unique<httplib::Server>();
   }
   httplib::Server& svr = *api->server_;
+  if (listener.port == 0) {
+    api->port_ = svr.bind_to_any_port(listener.host);
+    if (api->port_ <= 0) {
+      return absl::UnavailableError(absl::StrCat("cannot bind HTTP on ", listener.host));
+    }
+  } else {
+    if (!svr.bind_to_port(listener.host, listener.port)) {
+      return absl::UnavailableError(absl::StrCat("cannot bind HTTP on ", listener.host, ":",
+                                                 listener.port, " (in use?)"));
+    }
+    api->port_ = listener.port;
+  }
+  return api;
+}
+
+void HttpApi::Serve(const std::string& issuer_url, const TokenExchange* exchange,
+                    const KeyManager* keys, ReadinessCheck readiness) {
+  httplib::Server& svr = *server_;
+  const LimitsConfig& limits = limits_;
   int threads = limits.http_threads > 0
                     ? limits.http_threads
                     : std::max(8, 2 * static_cast<int>(std::thread::hardware_concurrency()));
@@ -264,20 +283,7 @@ absl::StatusOr<std::unique_ptr<HttpApi>> HttpApi::Start(
         SendOAuthError(res, "server_error", "internal error");
       });
 
-  if (listener.port == 0) {
-    api->port_ = svr.bind_to_any_port(listener.host);
-    if (api->port_ <= 0) {
-      return absl::UnavailableError(absl::StrCat("cannot bind HTTP on ", listener.host));
-    }
-  } else {
-    if (!svr.bind_to_port(listener.host, listener.port)) {
-      return absl::UnavailableError(
-          absl::StrCat("cannot bind HTTP on ", listener.host, ":", listener.port, " (in use?)"));
-    }
-    api->port_ = listener.port;
-  }
-  api->thread_ = std::thread([&svr] { svr.listen_after_bind(); });
-  return api;
+  thread_ = std::thread([&svr] { svr.listen_after_bind(); });
 }
 
 void HttpApi::Stop() {

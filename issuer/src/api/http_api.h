@@ -26,13 +26,16 @@ using ReadinessCheck = std::function<std::vector<std::string>()>;
 
 class HttpApi {
  public:
-  // Start binds `listener` (port 0: any free port) and serves on its own
-  // threads. TLS when the listener has a certificate. Returns kUnavailable
-  // when the port cannot be bound, kInvalidArgument for unusable TLS files.
-  // Every pointer must outlive the HttpApi.
-  static absl::StatusOr<std::unique_ptr<HttpApi>> Start(
-      const ListenerConfig& listener, const std::string& issuer_url, const LimitsConfig& limits,
-      const TokenExchange* exchange, const KeyManager* keys, ReadinessCheck readiness);
+  // Bind creates the server and binds `listener` (port 0: any free port),
+  // with TLS when the listener has a certificate. Returns kUnavailable when
+  // the port cannot be bound, kInvalidArgument for unusable TLS files.
+  static absl::StatusOr<std::unique_ptr<HttpApi>> Bind(const ListenerConfig& listener,
+                                                       const LimitsConfig& limits);
+  // Serve starts answering on the bound socket, on its own threads.
+  // `issuer_url` is Writ's own issuer (the discovery document's "issuer").
+  // Every pointer must outlive the HttpApi. Call once.
+  void Serve(const std::string& issuer_url, const TokenExchange* exchange,
+             const KeyManager* keys, ReadinessCheck readiness);
   ~HttpApi();
 
   // port is the bound port.
@@ -43,6 +46,7 @@ class HttpApi {
  private:
   HttpApi() = default;
   std::unique_ptr<httplib::Server> server_;
+  LimitsConfig limits_;
   std::thread thread_;
   int port_ = 0;
 };

@@ -1,6 +1,7 @@
 #include "sdk/cli/command.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <ostream>
 
 #include "absl/strings/ascii.h"
@@ -9,6 +10,12 @@
 #include "absl/strings/str_cat.h"
 
 namespace writ::cli {
+
+std::optional<std::string> ProcessGetenv(const std::string& name) {
+  const char* v = std::getenv(name.c_str());
+  if (v == nullptr) return std::nullopt;
+  return std::string(v);
+}
 namespace {
 
 constexpr absl::string_view kUsagePayload = "type.writ.dev/writ.cli.UsageError";

@@ -12,7 +12,9 @@
 #ifndef WRIT_SDK_CLI_COMMAND_H_
 #define WRIT_SDK_CLI_COMMAND_H_
 
+#include <functional>
 #include <iosfwd>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +30,9 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
 
+// ProcessGetenv reads the process environment.
+std::optional<std::string> ProcessGetenv(const std::string& name);
+
 // CommandEnv is what a command may touch besides its arguments. Tests give it
 // string streams and a FakeClock. Not owned; must outlive the command.
 struct CommandEnv {
@@ -39,6 +44,9 @@ struct CommandEnv {
   // Whether `in` is an interactive terminal, so a command about to wait for
   // input there can say so. Default: false.
   bool in_is_terminal = false;
+  // getenv reads an environment variable (nullopt when unset); tests replace
+  // it. Default: the process environment.
+  std::function<std::optional<std::string>(const std::string&)> getenv = ProcessGetenv;
 };
 
 // UsageError returns a status that marks a mistake in how `command` (the full

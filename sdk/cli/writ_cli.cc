@@ -12,6 +12,7 @@ namespace writ::cli {
 namespace {
 
 constexpr Command kCommands[] = {
+    {"token", "exchange this workload's OIDC token for a short-lived Writ token", RunTokenCommand},
     {"keygen", "generate a private key (PKCS#8 PEM) for a JWS algorithm", RunKeygenCommand},
     {"jwk", "print the public JWK or RFC 7638 thumbprint of a key", RunJwkCommand},
     {"jwt", "sign, verify and decode JWTs", RunJwtCommand},

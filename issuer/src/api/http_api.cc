@@ -215,8 +215,8 @@ absl::StatusOr<std::unique_ptr<HttpApi>> HttpApi::Bind(const ListenerConfig& lis
     }
   } else {
     if (!svr.bind_to_port(listener.host, listener.port)) {
-      return absl::UnavailableError(absl::StrCat("cannot bind HTTP on ", listener.host, ":",
-                                                 listener.port, " (in use?)"));
+      return absl::UnavailableError(
+          absl::StrCat("cannot bind HTTP on ", listener.host, ":", listener.port, " (in use?)"));
     }
     api->port_ = listener.port;
   }
@@ -284,6 +284,11 @@ void HttpApi::Serve(const std::string& issuer_url, const TokenExchange* exchange
       });
 
   thread_ = std::thread([&svr] { svr.listen_after_bind(); });
+  // httplib 0.11 drops a stop() that comes before its accept loop runs, so
+  // Serve returns only once it does.
+  for (int i = 0; i < 5000 && !svr.is_running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
 }
 
 void HttpApi::Stop() {

@@ -34,6 +34,10 @@ absl::Status RunDemoCommand(absl::string_view name, absl::Span<const std::string
 absl::Status RunTokenCommand(absl::string_view name, absl::Span<const std::string> args,
                              CommandEnv& env);
 
+// writ audit list: the issuer's decision ledger, read-only (audit_command.cc).
+absl::Status RunAuditCommand(absl::string_view name, absl::Span<const std::string> args,
+                             CommandEnv& env);
+
 // RunWrit runs the whole tool: `args` are argv[1..]. Returns the exit code.
 int RunWrit(absl::Span<const std::string> args, CommandEnv& env);
 

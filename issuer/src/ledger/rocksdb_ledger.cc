@@ -1,0 +1,337 @@
+#include "issuer/src/ledger/rocksdb_ledger.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <limits>
+#include <optional>
+#include <system_error>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "issuer/src/ledger/ledger_codec.h"
+#include "rocksdb/cache.h"
+#include "rocksdb/db.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/options.h"
+#include "rocksdb/table.h"
+#include "rocksdb/write_batch.h"
+#include "writ/base/status_macros.h"
+
+namespace writ::issuer {
+namespace {
+
+namespace codec = ledger_codec;
+
+// ToStatus maps a RocksDB status onto ours: corruption is data loss, a
+// missing key kNotFound, everything else (I/O, busy, lock held) unavailable.
+absl::Status ToStatus(const rocksdb::Status& s, absl::string_view what) {
+  if (s.ok()) return absl::OkStatus();
+  const std::string message = absl::StrCat(what, ": ", s.ToString());
+  if (s.IsCorruption()) return absl::DataLossError(message);
+  if (s.IsNotFound()) return absl::NotFoundError(message);
+  return absl::UnavailableError(message);
+}
+
+rocksdb::Options BaseOptions(const RocksDbLedgerOptions& o) {
+  rocksdb::Options options;
+  if (o.env != nullptr) options.env = o.env;
+  options.write_buffer_size = o.write_buffer_bytes;
+  options.max_background_jobs = o.max_background_jobs;
+  // Keep the info LOGs from growing without bound in a long-lived issuer.
+  options.keep_log_file_num = 4;
+  options.max_log_file_size = 8 << 20;
+  // A torn tail of the WAL (power loss mid-write) drops only the unsynced
+  // tail; anything acknowledged under sync=true is before it.
+  options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(o.block_cache_bytes);
+  if (o.bloom_bits_per_key > 0) {
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(o.bloom_bits_per_key));
+  }
+  // Small records: small blocks keep point lookups (FindByJti) cheap.
+  table.block_size = 4 << 10;
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  return options;
+}
+
+// CeilMicros returns the smallest whole microsecond >= t (t finite).
+int64_t CeilMicros(absl::Time t) {
+  int64_t micros = absl::ToUnixMicros(t);
+  if (absl::FromUnixMicros(micros) < t && micros < std::numeric_limits<int64_t>::max()) ++micros;
+  return micros;
+}
+
+// Successor returns the smallest key greater than every key starting with
+// `prefix` (prefixes here never end in 0xff).
+std::string Successor(std::string prefix) {
+  prefix.back() = static_cast<char>(prefix.back() + 1);
+  return prefix;
+}
+
+bool Matches(const LedgerRecord& r, const LedgerQuery& q) {
+  if (!q.subject.empty() && r.attested_subject != q.subject && r.granted_subject != q.subject) {
+    return false;
+  }
+  if (!q.decision.empty() && r.decision != q.decision) return false;
+  return r.time >= q.since && r.time < q.until;
+}
+
+absl::Status MakeDirectory(const std::string& dir) {
+  if (mkdir(dir.c_str(), 0700) == 0) return absl::OkStatus();
+  const int err = errno;
+  struct stat st;
+  if (err == EEXIST && stat(dir.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) return absl::OkStatus();
+    return absl::UnavailableError(absl::StrCat("ledger directory ", dir, " is not a directory"));
+  }
+  return absl::UnavailableError(
+      absl::StrCat("cannot create ledger directory ", dir, ": ", strerror(err)));
+}
+
+}  // namespace
+
+RocksDbLedger::RocksDbLedger(std::unique_ptr<rocksdb::DB> db, const RocksDbLedgerOptions& options,
+                             bool read_only, std::string secondary_dir)
+    : options_(options),
+      read_only_(read_only),
+      secondary_dir_(std::move(secondary_dir)),
+      db_(std::move(db)) {}
+
+RocksDbLedger::~RocksDbLedger() { Close().IgnoreError(); }
+
+absl::StatusOr<std::unique_ptr<RocksDbLedger>> RocksDbLedger::Open(
+    absl::string_view dir, const RocksDbLedgerOptions& options) {
+  if (dir.empty()) return absl::InvalidArgumentError("ledger directory is empty");
+  const std::string path(dir);
+  RETURN_IF_ERROR(MakeDirectory(path));
+  rocksdb::Options db_options = BaseOptions(options);
+  db_options.create_if_missing = true;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, path, &raw);
+  if (!s.ok()) {
+    if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
+      return absl::UnavailableError(
+          absl::StrCat("ledger ", path, " is in use by another writer (", s.ToString(), ")"));
+    }
+    return ToStatus(s, absl::StrCat("cannot open ledger ", path));
+  }
+  return std::unique_ptr<RocksDbLedger>(
+      new RocksDbLedger(std::unique_ptr<rocksdb::DB>(raw), options, /*read_only=*/false, ""));
+}
+
+absl::StatusOr<std::unique_ptr<RocksDbLedger>> RocksDbLedger::OpenReadOnly(absl::string_view dir) {
+  if (dir.empty()) return absl::InvalidArgumentError("ledger directory is empty");
+  const std::string path(dir);
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return absl::NotFoundError(absl::StrCat("no ledger directory at ", path));
+  }
+  if (stat((path + "/CURRENT").c_str(), &st) != 0) {
+    return absl::NotFoundError(absl::StrCat("no ledger in ", path, " (it has no CURRENT file)"));
+  }
+  std::error_code ec;
+  std::filesystem::path tmp = std::filesystem::temp_directory_path(ec);
+  if (ec) tmp = "/tmp";
+  std::string secondary = (tmp / "writ-ledger-reader.XXXXXX").string();
+  if (mkdtemp(secondary.data()) == nullptr) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot create a temporary directory for the reader: ", strerror(errno)));
+  }
+  rocksdb::Options db_options = BaseOptions(RocksDbLedgerOptions());
+  db_options.create_if_missing = false;
+  db_options.max_open_files = -1;  // required by secondary instances
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::OpenAsSecondary(db_options, path, secondary, &raw);
+  if (!s.ok()) {
+    std::filesystem::remove_all(secondary, ec);
+    return ToStatus(s, absl::StrCat("cannot open ledger ", path, " for reading"));
+  }
+  return std::unique_ptr<RocksDbLedger>(new RocksDbLedger(
+      std::unique_ptr<rocksdb::DB>(raw), RocksDbLedgerOptions(), /*read_only=*/true, secondary));
+}
+
+absl::Status RocksDbLedger::Append(const LedgerRecord& record) {
+  if (record.request_id.empty()) {
+    return absl::InvalidArgumentError("ledger record has no request_id");
+  }
+  if (record.time == absl::InfinitePast() || record.time == absl::InfiniteFuture()) {
+    return absl::InvalidArgumentError("ledger record has an infinite time");
+  }
+  if (failed_.load()) {
+    return absl::UnavailableError("ledger is failed closed after an earlier write error");
+  }
+  // Encode and assemble everything before taking the lock: the batch either
+  // holds the whole record with all its indexes or is never written.
+  LedgerRecord stored = record;
+  stored.time = absl::FromUnixMicros(absl::ToUnixMicros(record.time));
+  const std::string key = codec::RecordKey(stored.time, stored.request_id);
+  const absl::string_view suffix = absl::string_view(key).substr(codec::kRecordPrefix.size());
+  rocksdb::WriteBatch batch;
+  rocksdb::Status s = batch.Put(key, codec::EncodeRecord(stored));
+  if (s.ok() && !stored.jti.empty()) s = batch.Put(codec::JtiKey(stored.jti), key);
+  if (s.ok() && !stored.attested_subject.empty()) {
+    s = batch.Put(absl::StrCat(codec::SubjectIndexPrefix(stored.attested_subject), suffix), "");
+  }
+  if (s.ok() && !stored.granted_subject.empty() &&
+      stored.granted_subject != stored.attested_subject) {
+    s = batch.Put(absl::StrCat(codec::SubjectIndexPrefix(stored.granted_subject), suffix), "");
+  }
+  if (s.ok()) {
+    s = batch.Put(absl::StrCat(codec::DecisionIndexPrefix(stored.decision), suffix), "");
+  }
+  if (!s.ok()) return ToStatus(s, "cannot build the ledger write batch");
+
+  absl::ReaderMutexLock lock(&mu_);
+  if (db_ == nullptr) return absl::UnavailableError("ledger is closed");
+  if (read_only_) return absl::FailedPreconditionError("ledger was opened read-only");
+  if (failed_.load()) {
+    return absl::UnavailableError("ledger is failed closed after an earlier write error");
+  }
+  rocksdb::WriteOptions write_options;
+  write_options.sync = options_.sync;
+  s = db_->Write(write_options, &batch);
+  if (!s.ok()) {
+    failed_.store(true);
+    return absl::UnavailableError(
+        absl::StrCat("ledger write failed (ledger now fails closed): ", s.ToString()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RocksDbLedger::CatchUp() const {
+  if (!read_only_) return absl::OkStatus();
+  absl::MutexLock lock(&catch_up_mu_);
+  return ToStatus(db_->TryCatchUpWithPrimary(), "cannot catch up with the ledger's writer");
+}
+
+absl::StatusOr<LedgerRecord> RocksDbLedger::GetRecord(const std::string& key) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), key, &value);
+  if (s.IsNotFound()) {
+    return absl::DataLossError(
+        absl::StrCat("ledger index points to missing record ", codec::PrintableKey(key)));
+  }
+  RETURN_IF_ERROR(ToStatus(s, absl::StrCat("cannot read record ", codec::PrintableKey(key))));
+  auto record = codec::DecodeRecord(value);
+  if (!record.ok()) {
+    return absl::DataLossError(absl::StrCat("corrupt ledger record ", codec::PrintableKey(key),
+                                            ": ", record.status().message()));
+  }
+  if (codec::RecordKey(record->time, record->request_id) != key) {
+    return absl::DataLossError(
+        absl::StrCat("ledger record ", codec::PrintableKey(key), " does not match its key"));
+  }
+  return record;
+}
+
+absl::StatusOr<LedgerRecord> RocksDbLedger::FindByJti(absl::string_view jti) const {
+  if (jti.empty()) return absl::InvalidArgumentError("jti is empty");
+  absl::ReaderMutexLock lock(&mu_);
+  if (db_ == nullptr) return absl::UnavailableError("ledger is closed");
+  RETURN_IF_ERROR(CatchUp());
+  const std::string index_key = codec::JtiKey(jti);
+  std::string record_key;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), index_key, &record_key);
+  if (s.IsNotFound()) return absl::NotFoundError("no ledger record has this jti");
+  RETURN_IF_ERROR(ToStatus(s, "cannot read the jti index"));
+  if (!absl::StartsWith(record_key, codec::kRecordPrefix)) {
+    return absl::DataLossError(
+        absl::StrCat("corrupt ledger index entry ", codec::PrintableKey(index_key)));
+  }
+  ASSIGN_OR_RETURN(LedgerRecord record, GetRecord(record_key));
+  if (record.jti != jti) {
+    return absl::DataLossError(absl::StrCat("ledger index entry ", codec::PrintableKey(index_key),
+                                            " points to a record with another jti"));
+  }
+  return record;
+}
+
+absl::StatusOr<std::vector<LedgerRecord>> RocksDbLedger::Query(const LedgerQuery& query) const {
+  std::vector<LedgerRecord> out;
+  if (query.limit == 0 || query.since == absl::InfiniteFuture() ||
+      query.until == absl::InfinitePast() || query.since >= query.until) {
+    return out;
+  }
+  // The most selective index first: one subject's decisions are few, one
+  // decision's are about half of everything.
+  std::string prefix;
+  bool indexed = true;
+  if (!query.subject.empty()) {
+    prefix = codec::SubjectIndexPrefix(query.subject);
+  } else if (!query.decision.empty()) {
+    prefix = codec::DecisionIndexPrefix(query.decision);
+  } else {
+    prefix = std::string(codec::kRecordPrefix);
+    indexed = false;
+  }
+  const std::string lower = query.since == absl::InfinitePast()
+                                ? prefix
+                                : absl::StrCat(prefix, codec::TimeKey(CeilMicros(query.since)));
+  const std::string upper = query.until == absl::InfiniteFuture()
+                                ? Successor(prefix)
+                                : absl::StrCat(prefix, codec::TimeKey(CeilMicros(query.until)));
+  const rocksdb::Slice lower_slice(lower), upper_slice(upper);
+
+  absl::ReaderMutexLock lock(&mu_);
+  if (db_ == nullptr) return absl::UnavailableError("ledger is closed");
+  RETURN_IF_ERROR(CatchUp());
+  rocksdb::ReadOptions read_options;
+  read_options.iterate_lower_bound = &lower_slice;
+  read_options.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options));
+  for (it->SeekToLast(); it->Valid() && out.size() < query.limit; it->Prev()) {
+    const std::string key = it->key().ToString();
+    if (key.size() < prefix.size() + 8) {
+      return absl::DataLossError(absl::StrCat("corrupt ledger key ", codec::PrintableKey(key)));
+    }
+    LedgerRecord record;
+    if (indexed) {
+      ASSIGN_OR_RETURN(record,
+                       GetRecord(absl::StrCat(codec::kRecordPrefix, key.substr(prefix.size()))));
+    } else {
+      auto decoded = codec::DecodeRecord(absl::string_view(it->value().data(), it->value().size()));
+      if (!decoded.ok()) {
+        return absl::DataLossError(absl::StrCat("corrupt ledger record ", codec::PrintableKey(key),
+                                                ": ", decoded.status().message()));
+      }
+      if (codec::RecordKey(decoded->time, decoded->request_id) != key) {
+        return absl::DataLossError(
+            absl::StrCat("ledger record ", codec::PrintableKey(key), " does not match its key"));
+      }
+      record = *std::move(decoded);
+    }
+    if (Matches(record, query)) out.push_back(std::move(record));
+  }
+  RETURN_IF_ERROR(ToStatus(it->status(), "cannot scan the ledger"));
+  return out;
+}
+
+bool RocksDbLedger::Healthy() const { return open_.load() && !failed_.load(); }
+
+absl::Status RocksDbLedger::Close() {
+  absl::WriterMutexLock lock(&mu_);
+  if (db_ == nullptr) return absl::OkStatus();
+  open_.store(false);
+  absl::Status status;
+  if (!read_only_ && !failed_.load()) {
+    // Flush the memtable so the next open need not replay the WAL.
+    status = ToStatus(db_->Flush(rocksdb::FlushOptions()), "cannot flush the ledger");
+    if (status.ok()) status = ToStatus(db_->SyncWAL(), "cannot sync the ledger's WAL");
+  }
+  absl::Status closed = ToStatus(db_->Close(), "cannot close the ledger");
+  if (status.ok()) status = closed;
+  db_.reset();
+  if (!secondary_dir_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(secondary_dir_, ec);
+  }
+  return status;
+}
+
+}  // namespace writ::issuer

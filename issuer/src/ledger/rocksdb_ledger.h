@@ -1,0 +1,129 @@
+// RocksDbLedger: the Ledger on RocksDB, one database directory per issuer.
+//
+// Layout (keys, value format): ledger_codec.h. Each Append is one atomic
+// WriteBatch holding the record and all its index entries, so a reader never
+// sees a record without its indexes or the reverse.
+//
+// Durability: with `sync` (the default) Append returns OK only once the
+// batch is in the WAL and fsync'ed. Concurrent Appends are grouped by
+// RocksDB's write thread into one WAL write and one fsync (group commit), so
+// throughput grows with the number of concurrent callers.
+//
+// Failure: after any failed write the ledger fails closed: Healthy() turns
+// false for good and every later Append returns kUnavailable without
+// touching the database. Reopen to recover.
+//
+// Readers: Open() gives the issuer's read-write handle (one process at a
+// time: RocksDB's LOCK file). OpenReadOnly() gives operators a RocksDB
+// *secondary* instance that works while the issuer holds the database open,
+// and catches up with the primary's WAL before every FindByJti/Query.
+//
+// Thread-safety: every method may be called from any thread, Close()
+// included (it waits for Appends in flight).
+#ifndef WRIT_ISSUER_LEDGER_ROCKSDB_LEDGER_H_
+#define WRIT_ISSUER_LEDGER_ROCKSDB_LEDGER_H_
+
+#include <atomic>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "issuer/src/ledger/ledger.h"
+
+namespace rocksdb {
+class DB;
+class Env;
+}  // namespace rocksdb
+
+namespace writ::issuer {
+
+struct RocksDbLedgerOptions {
+  // sync: every Append is on stable storage (WAL fsync'ed) before it returns.
+  // Turning it off survives a process crash but not a power loss.
+  // Default: true.
+  bool sync = true;
+  // write_buffer_bytes: memtable size. Records are ~1 KiB with indexes, so
+  // 16 MiB holds ~16k decisions before a flush. Default: 16 MiB.
+  size_t write_buffer_bytes = 16 << 20;
+  // block_cache_bytes: LRU cache for data blocks, shared by reads. Default: 8 MiB.
+  size_t block_cache_bytes = 8 << 20;
+  // bloom_bits_per_key: Bloom filter in each table, for FindByJti point
+  // lookups; 0 disables it. Default: 10 (~1% false positives).
+  int bloom_bits_per_key = 10;
+  // max_background_jobs: flush + compaction threads. Default: 2.
+  int max_background_jobs = 2;
+  // env: the RocksDB Env (tests inject a failing file system). Not owned; must
+  // outlive the ledger. Default: nullptr (rocksdb::Env::Default()).
+  rocksdb::Env* env = nullptr;
+};
+
+class RocksDbLedger final : public Ledger {
+ public:
+  // Open opens (creating it, and `dir` with mode 0700, when missing) the
+  // read-write ledger in `dir`. Returns kInvalidArgument for an empty `dir`,
+  // kUnavailable when the directory cannot be created or the database cannot
+  // be opened (e.g. another process holds it: the message says so), kDataLoss
+  // when RocksDB reports corruption.
+  static absl::StatusOr<std::unique_ptr<RocksDbLedger>> Open(
+      absl::string_view dir, const RocksDbLedgerOptions& options = {});
+
+  // OpenReadOnly opens the existing ledger in `dir` as a RocksDB secondary
+  // instance; safe while another process has it open read-write. Its private
+  // state lives in a fresh temporary directory, removed by Close(). Append
+  // returns kFailedPrecondition. Returns kNotFound when `dir` holds no ledger,
+  // kUnavailable for other open failures.
+  static absl::StatusOr<std::unique_ptr<RocksDbLedger>> OpenReadOnly(absl::string_view dir);
+
+  RocksDbLedger(const RocksDbLedger&) = delete;
+  RocksDbLedger& operator=(const RocksDbLedger&) = delete;
+  // Closes the ledger (see Close).
+  ~RocksDbLedger() override;
+
+  // Append: see Ledger. Additionally returns kInvalidArgument (and stays
+  // healthy) for a record without request_id or with an infinite time, and
+  // kFailedPrecondition on a read-only ledger.
+  absl::Status Append(const LedgerRecord& record) override;
+  // FindByJti: see Ledger. kInvalidArgument for an empty jti, kDataLoss (naming
+  // the key) for a corrupt record or dangling index, kUnavailable when closed.
+  absl::StatusOr<LedgerRecord> FindByJti(absl::string_view jti) const override;
+  // Query: see Ledger. Uses the subject index when a subject is set, else the
+  // decision index, else the time-ordered records; every set filter is then
+  // checked on the record itself. kDataLoss as for FindByJti.
+  absl::StatusOr<std::vector<LedgerRecord>> Query(const LedgerQuery& query) const override;
+  // Healthy: see Ledger. True for an open read-only ledger (it serves reads).
+  bool Healthy() const override;
+
+  // Close flushes the memtable, syncs the WAL and closes the database. Returns
+  // the first error met (the database is closed regardless). Later calls, and
+  // the destructor, do nothing.
+  absl::Status Close();
+
+ private:
+  RocksDbLedger(std::unique_ptr<rocksdb::DB> db, const RocksDbLedgerOptions& options,
+                bool read_only, std::string secondary_dir);
+
+  absl::Status CatchUp() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<LedgerRecord> GetRecord(const std::string& key) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+
+  const RocksDbLedgerOptions options_;
+  const bool read_only_;
+  const std::string secondary_dir_;  // empty for the read-write ledger
+  // Appends and reads hold mu_ shared; Close holds it exclusively.
+  mutable absl::Mutex mu_;
+  std::unique_ptr<rocksdb::DB> db_ ABSL_GUARDED_BY(mu_);
+  // Serializes TryCatchUpWithPrimary on a read-only ledger.
+  mutable absl::Mutex catch_up_mu_;
+  std::atomic<bool> open_{true};
+  std::atomic<bool> failed_{false};
+};
+
+}  // namespace writ::issuer
+
+#endif  // WRIT_ISSUER_LEDGER_ROCKSDB_LEDGER_H_

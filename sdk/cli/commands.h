@@ -29,6 +29,11 @@ absl::Status RunJwtCommand(absl::string_view name, absl::Span<const std::string>
 absl::Status RunDemoCommand(absl::string_view name, absl::Span<const std::string> args,
                             CommandEnv& env);
 
+// writ policy test | explain: policy self-tests and dry runs
+// (policy_command.cc).
+absl::Status RunPolicyCommand(absl::string_view name, absl::Span<const std::string> args,
+                              CommandEnv& env);
+
 // RunWrit runs the whole tool: `args` are argv[1..]. Returns the exit code.
 int RunWrit(absl::Span<const std::string> args, CommandEnv& env);
 

@@ -15,6 +15,7 @@ constexpr Command kCommands[] = {
     {"keygen", "generate a private key (PKCS#8 PEM) for a JWS algorithm", RunKeygenCommand},
     {"jwk", "print the public JWK or RFC 7638 thumbprint of a key", RunJwkCommand},
     {"jwt", "sign, verify and decode JWTs", RunJwtCommand},
+    {"policy", "test and explain scope policies", RunPolicyCommand},
     {"demo", "a self-contained tour of the JOSE core", RunDemoCommand},
 };
 

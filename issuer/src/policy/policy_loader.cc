@@ -34,7 +34,8 @@ class FileLoader {
 
   void Load(const YAML::Node& root, std::vector<Rule>* rules, std::vector<PolicyTestCase>* tests) {
     if (!root || root.IsNull()) return;  // an empty file holds no rules
-    if (!e_.CheckKeys(root, "", "", {"rules", "tests"})) return;
+    e_.CheckKeys(root, "", "", {"rules", "tests"});
+    if (!root.IsMap()) return;
     if (YAML::Node list = root["rules"]; list && !list.IsNull()) {
       if (!list.IsSequence()) {
         e_.Add(list, "", "rules", "must be a list of rules");
@@ -161,8 +162,8 @@ class FileLoader {
   }
 
   bool LoadConditions(const YAML::Node& node, absl::string_view where, Rule* rule) {
-    if (!e_.CheckKeys(node, where, "conditions", {"source_cidrs", "time_window"})) return false;
-    bool ok = true;
+    bool ok = e_.CheckKeys(node, where, "conditions", {"source_cidrs", "time_window"});
+    if (!node.IsMap()) return false;
     if (YAML::Node c = node["source_cidrs"]) {
       std::optional<std::vector<std::string>> list =
           e_.StringList(c, where, "conditions.source_cidrs");
@@ -225,12 +226,10 @@ class FileLoader {
   }
 
   bool LoadGrant(const YAML::Node& node, absl::string_view where, Rule* rule) {
-    if (!e_.CheckKeys(node, where, "grant",
-                      {"subject", "audiences", "scopes", "default_scopes", "default_lifetime",
-                       "max_lifetime", "include_claims"})) {
-      return false;
-    }
-    bool ok = true;
+    bool ok = e_.CheckKeys(node, where, "grant",
+                           {"subject", "audiences", "scopes", "default_scopes", "default_lifetime",
+                            "max_lifetime", "include_claims"});
+    if (!node.IsMap()) return false;
     std::string subject = "{sub}";
     if (node["subject"]) {
       auto s = e_.String(node["subject"], where, "grant.subject");
@@ -306,9 +305,9 @@ class FileLoader {
   }
 
   bool LoadDelegation(const YAML::Node& node, absl::string_view where, Rule* rule) {
-    if (!e_.CheckKeys(node, where, "delegation", {"max_depth", "actors"})) return false;
+    bool ok = e_.CheckKeys(node, where, "delegation", {"max_depth", "actors"});
+    if (!node.IsMap()) return false;
     Delegation d;
-    bool ok = true;
     if (YAML::Node m = node["max_depth"]) {
       if (!m.IsScalar() || !absl::SimpleAtoi(m.Scalar(), &d.max_depth) || d.max_depth < 1) {
         e_.Add(m, where, "delegation.max_depth", "must be a whole number of at least 1");
@@ -344,15 +343,15 @@ class FileLoader {
     if (node.IsMap() && node["name"] && node["name"].IsScalar()) {
       where = absl::StrCat("rule \"", node["name"].Scalar(), "\"");
     }
-    if (!e_.CheckKeys(node, where, "",
-                      {"name", "description", "issuer", "subject", "subject_pattern", "claims",
-                       "conditions", "grant", "delegation"})) {
-      return std::nullopt;
-    }
+    // Unknown keys are reported, and the known ones still checked, so one
+    // load lists every error.
+    bool ok = e_.CheckKeys(node, where, "",
+                           {"name", "description", "issuer", "subject", "subject_pattern", "claims",
+                            "conditions", "grant", "delegation"});
+    if (!node.IsMap()) return std::nullopt;
     Rule rule;
     rule.file = e_.file();
     rule.line = node.Mark().line + 1;
-    bool ok = true;
     if (auto name = e_.RequiredString(node, where, "", "name")) {
       rule.name = *name;
       if (!ValidRuleName(*name)) {

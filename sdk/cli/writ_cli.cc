@@ -17,6 +17,7 @@ constexpr Command kCommands[] = {
     {"jwk", "print the public JWK or RFC 7638 thumbprint of a key", RunJwkCommand},
     {"jwt", "sign, verify and decode JWTs", RunJwtCommand},
     {"audit", "list the issuer's decisions from its ledger", RunAuditCommand},
+    {"policy", "test and explain scope policies", RunPolicyCommand},
     {"demo", "a self-contained tour of the JOSE core", RunDemoCommand},
 };
 

@@ -33,8 +33,7 @@ absl::StatusOr<std::string> ReadSmallFile(absl::string_view path, size_t max_byt
     if (err == EACCES) {
       return absl::PermissionDeniedError(absl::StrCat(name, ": permission denied"));
     }
-    return absl::FailedPreconditionError(
-        absl::StrCat(name, ": cannot open: ", std::strerror(err)));
+    return absl::FailedPreconditionError(absl::StrCat(name, ": cannot open: ", std::strerror(err)));
   }
   std::string content;
   char buffer[8192];

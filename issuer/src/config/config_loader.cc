@@ -1,6 +1,7 @@
 #include "issuer/src/config/config_loader.h"
 
 #include <exception>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -54,14 +55,14 @@ class Loader {
   void ReadTokens(const Field& field, TokenConfig* out);
   void ReadLimits(const Field& field, LimitsConfig* out);
   void ReadPath(const Field& field, std::string* out);
-  void DeriveIssuerUrl(const YAML::Node& http_key, IssuerConfig& config);
+  void DeriveIssuerUrl(const std::optional<YAML::Node>& http_key, IssuerConfig& config);
 
   ConfigErrors errors_;
   std::string base_dir_;
 };
 
 absl::StatusOr<IssuerConfig> Loader::Load(const YAML::Node& root, IssuerConfig config) {
-  YAML::Node issuer_url_node, http_key, trusted_issuers_node;
+  std::optional<YAML::Node> issuer_url_node, http_key, trusted_issuers_node;
   for (const Field& f : MapFields(root, "", kTopKeys, errors_)) {
     if (f.name == "issuer_url") {
       issuer_url_node = f.value;
@@ -84,33 +85,33 @@ absl::StatusOr<IssuerConfig> Loader::Load(const YAML::Node& root, IssuerConfig c
                                           &config.trusted_issuers);
     }
   }
-  if (issuer_url_node.IsDefined()) {
-    if (ReadString(issuer_url_node, "issuer_url", errors_, &config.issuer_url)) {
+  if (issuer_url_node) {
+    if (ReadString(*issuer_url_node, "issuer_url", errors_, &config.issuer_url)) {
       std::string problem = config_internal::CheckUrl(config.issuer_url, {});
       if (problem.empty() && config.issuer_url.back() == '/') {
         problem = "must not end with \"/\" (it is the exact \"iss\" of Writ's tokens)";
       }
       if (!problem.empty()) {
-        errors_.Add(issuer_url_node.Mark(), "issuer_url",
+        errors_.Add(issuer_url_node->Mark(), "issuer_url",
                     absl::StrCat("\"", config.issuer_url, "\" ", problem));
       }
     }
   } else {
     DeriveIssuerUrl(http_key, config);
   }
-  if (!trusted_issuers_node.IsDefined()) {
+  if (!trusted_issuers_node) {
     config.trusted_issuers = DefaultTrustedIssuers(config.issuer_url);
   }
   RETURN_IF_ERROR(errors_.ToStatus());
   return config;
 }
 
-void Loader::DeriveIssuerUrl(const YAML::Node& http_key, IssuerConfig& config) {
+void Loader::DeriveIssuerUrl(const std::optional<YAML::Node>& http_key, IssuerConfig& config) {
   const ListenerConfig& http = config.http;
   const bool tls = !http.tls_cert_file.empty();
   absl::string_view host = http.host;
   if (host.empty() || host == "0.0.0.0" || host == "::" || host == "[::]") {
-    errors_.Add(http_key.IsDefined() ? http_key.Mark() : YAML::Mark::null_mark(), "issuer_url",
+    errors_.Add(http_key ? http_key->Mark() : YAML::Mark::null_mark(), "issuer_url",
                 absl::StrCat("is required when http.host is the wildcard address \"", host,
                              "\": set the URL clients use to reach this issuer"));
     return;
@@ -131,7 +132,7 @@ void Loader::ReadPath(const Field& field, std::string* out) {
 }
 
 void Loader::ReadListener(const Field& field, ListenerConfig* out) {
-  YAML::Node host_node, cert_node, key_node;
+  std::optional<YAML::Node> host_node, cert_node, key_node;
   for (const Field& f : MapFields(field.value, field.path, kListenerKeys, errors_)) {
     if (f.name == "host") {
       host_node = f.value;
@@ -154,16 +155,15 @@ void Loader::ReadListener(const Field& field, ListenerConfig* out) {
   const bool has_cert = !out->tls_cert_file.empty();
   const bool has_key = !out->tls_key_file.empty();
   if (has_cert && !has_key) {
-    errors_.Add(cert_node.Mark(), ChildPath(field.path, "tls_key_file"),
+    errors_.Add(cert_node->Mark(), ChildPath(field.path, "tls_key_file"),
                 "is required when tls_cert_file is set");
   } else if (has_key && !has_cert) {
-    errors_.Add(key_node.Mark(), ChildPath(field.path, "tls_cert_file"),
+    errors_.Add(key_node->Mark(), ChildPath(field.path, "tls_cert_file"),
                 "is required when tls_key_file is set");
   }
   if (out->enabled && !has_cert && !has_key && !out->host.empty() &&
       !config_internal::IsLoopbackHost(out->host)) {
-    errors_.Add(host_node.IsDefined() ? host_node.Mark() : field.value.Mark(),
-                ChildPath(field.path, "host"),
+    errors_.Add(host_node ? host_node->Mark() : field.value.Mark(), ChildPath(field.path, "host"),
                 absl::StrCat("\"", out->host,
                              "\" is not a loopback address: without tls_cert_file and "
                              "tls_key_file a listener may only bind 127.0.0.1, ::1 or localhost"));
@@ -171,7 +171,7 @@ void Loader::ReadListener(const Field& field, ListenerConfig* out) {
 }
 
 void Loader::ReadTokens(const Field& field, TokenConfig* out) {
-  YAML::Node default_node, max_node;
+  std::optional<YAML::Node> default_node, max_node;
   for (const Field& f : MapFields(field.value, field.path, kTokenKeys, errors_)) {
     if (f.name == "default_lifetime") {
       default_node = f.value;
@@ -189,12 +189,11 @@ void Loader::ReadTokens(const Field& field, TokenConfig* out) {
     }
   }
   if (out->default_lifetime > out->max_lifetime) {
-    const YAML::Node& at = default_node.IsDefined() ? default_node : max_node;
-    errors_.Add(at.IsDefined() ? at.Mark() : field.value.Mark(),
-                ChildPath(field.path, "default_lifetime"),
-                absl::StrCat("must not exceed max_lifetime (",
-                             FormatConfigDuration(out->default_lifetime), " > ",
-                             FormatConfigDuration(out->max_lifetime), ")"));
+    const std::optional<YAML::Node>& at = default_node ? default_node : max_node;
+    errors_.Add(
+        at ? at->Mark() : field.value.Mark(), ChildPath(field.path, "default_lifetime"),
+        absl::StrCat("must not exceed max_lifetime (", FormatConfigDuration(out->default_lifetime),
+                     " > ", FormatConfigDuration(out->max_lifetime), ")"));
   }
 }
 
@@ -238,12 +237,11 @@ absl::StatusOr<IssuerConfig> ParseIssuerConfig(absl::string_view yaml,
   config.source = std::string(source_name);
   if (yaml.size() > config_internal::kMaxConfigFileBytes) {
     return absl::InvalidArgumentError(absl::StrCat(source_name, ": larger than the limit of ",
-                                                   config_internal::kMaxConfigFileBytes,
-                                                   " bytes"));
+                                                   config_internal::kMaxConfigFileBytes, " bytes"));
   }
   if (FlowNestingTooDeep(yaml)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        source_name, ": [ ] and { } nest more than ", kMaxFlowNesting, " levels deep"));
+    return absl::InvalidArgumentError(absl::StrCat(source_name, ": [ ] and { } nest more than ",
+                                                   kMaxFlowNesting, " levels deep"));
   }
   ConfigErrors syntax(std::string{source_name});
   try {

@@ -49,8 +49,8 @@ absl::StatusOr<absl::Duration> ParseConfigDuration(absl::string_view text) {
     while (i < text.size() && !absl::ascii_isdigit(text[i]) && text[i] != '.') ++i;
     absl::string_view unit_name = text.substr(unit_start, i - unit_start);
     if (unit_name.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "invalid duration \"", text, "\": missing unit (ns, us, ms, s, m, h)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("invalid duration \"", text, "\": missing unit (ns, us, ms, s, m, h)"));
     }
     const absl::Duration unit = Unit(unit_name);
     if (unit == absl::ZeroDuration()) {

@@ -1,6 +1,7 @@
 #include "issuer/src/config/trusted_issuer_loader.h"
 
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -13,11 +14,21 @@ namespace writ::issuer::config_internal {
 namespace {
 
 constexpr int64_t kMaxSize = int64_t{1} << 30;
-constexpr absl::string_view kKeys[] = {
-    "name",           "issuer",           "audiences",       "algorithms",
-    "jwks_uri",       "static_jwks_file", "leeway",          "max_token_bytes",
-    "one_time_jti",   "jwks_ttl",         "refresh_cooldown", "stale_keys_max",
-    "connect_timeout", "fetch_timeout",   "max_response_bytes"};
+constexpr absl::string_view kKeys[] = {"name",
+                                       "issuer",
+                                       "audiences",
+                                       "algorithms",
+                                       "jwks_uri",
+                                       "static_jwks_file",
+                                       "leeway",
+                                       "max_token_bytes",
+                                       "one_time_jti",
+                                       "jwks_ttl",
+                                       "refresh_cooldown",
+                                       "stale_keys_max",
+                                       "connect_timeout",
+                                       "fetch_timeout",
+                                       "max_response_bytes"};
 
 bool IsValidName(absl::string_view name) {
   if (name.empty()) return false;
@@ -27,8 +38,7 @@ bool IsValidName(absl::string_view name) {
   return true;
 }
 
-void ReadSize(const YAML::Node& node, absl::string_view path, ConfigErrors& errors,
-              size_t* out) {
+void ReadSize(const YAML::Node& node, absl::string_view path, ConfigErrors& errors, size_t* out) {
   int64_t value = 0;
   if (ReadInt(node, path, 1, kMaxSize, errors, &value)) *out = static_cast<size_t>(value);
 }
@@ -79,7 +89,7 @@ void ReadOne(const YAML::Node& node, const std::string& path, absl::string_view 
   }
   TrustedIssuerConfig issuer;
   bool has_name = false, has_issuer = false, has_audiences = false;
-  YAML::Node jwks_uri_key, static_file_key;
+  std::optional<YAML::Node> jwks_uri_key, static_file_key;
   for (const Field& f : MapFields(node, path, kKeys, errors)) {
     const YAML::Node& v = f.value;
     if (f.name == "name") {
@@ -153,11 +163,15 @@ void ReadOne(const YAML::Node& node, const std::string& path, absl::string_view 
       ReadSize(v, f.path, errors, &issuer.max_response_bytes);
     }
   }
+  // A key written without a value was reported by MapFields already.
+  has_name = has_name || node["name"].IsDefined();
+  has_issuer = has_issuer || node["issuer"].IsDefined();
+  has_audiences = has_audiences || node["audiences"].IsDefined();
   if (!has_name) errors.Add(node.Mark(), ChildPath(path, "name"), "is required");
   if (!has_issuer) errors.Add(node.Mark(), ChildPath(path, "issuer"), "is required");
   if (!has_audiences) errors.Add(node.Mark(), ChildPath(path, "audiences"), "is required");
-  if (jwks_uri_key.IsDefined() && static_file_key.IsDefined()) {
-    errors.Add(static_file_key.Mark(), ChildPath(path, "static_jwks_file"),
+  if (jwks_uri_key && static_file_key) {
+    errors.Add(static_file_key->Mark(), ChildPath(path, "static_jwks_file"),
                "set either jwks_uri or static_jwks_file, not both");
   }
   *out = std::move(issuer);
@@ -165,9 +179,8 @@ void ReadOne(const YAML::Node& node, const std::string& path, absl::string_view 
 
 }  // namespace
 
-void ReadTrustedIssuers(const YAML::Node& node, absl::string_view path,
-                        absl::string_view base_dir, ConfigErrors& errors,
-                        std::vector<TrustedIssuerConfig>* out) {
+void ReadTrustedIssuers(const YAML::Node& node, absl::string_view path, absl::string_view base_dir,
+                        ConfigErrors& errors, std::vector<TrustedIssuerConfig>* out) {
   out->clear();
   if (!node.IsSequence()) {
     errors.Add(node.Mark(), path, "expected a list of trusted issuers");

@@ -15,9 +15,8 @@ namespace writ::issuer::config_internal {
 // path `path`) into `out`, replacing its content. static_jwks_file paths
 // resolve against `base_dir` and are read into static_jwks. Every problem is
 // recorded in `errors`; `out` is only meaningful when none was recorded.
-void ReadTrustedIssuers(const YAML::Node& node, absl::string_view path,
-                        absl::string_view base_dir, ConfigErrors& errors,
-                        std::vector<TrustedIssuerConfig>* out);
+void ReadTrustedIssuers(const YAML::Node& node, absl::string_view path, absl::string_view base_dir,
+                        ConfigErrors& errors, std::vector<TrustedIssuerConfig>* out);
 
 }  // namespace writ::issuer::config_internal
 

@@ -3,7 +3,9 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <cstring>
+#include <limits>
 #include <set>
 #include <string>
 #include <utility>
@@ -45,8 +47,7 @@ bool IsQuoted(const YAML::Node& node) { return node.Tag() == "!"; }
 
 }  // namespace
 
-void ConfigErrors::Add(const YAML::Mark& mark, absl::string_view path,
-                       absl::string_view message) {
+void ConfigErrors::Add(const YAML::Mark& mark, absl::string_view path, absl::string_view message) {
   std::string line = source_;
   if (mark.line >= 0 && mark.column >= 0) {
     absl::StrAppend(&line, ":", mark.line + 1, ":", mark.column + 1);
@@ -54,12 +55,19 @@ void ConfigErrors::Add(const YAML::Mark& mark, absl::string_view path,
   absl::StrAppend(&line, ": ");
   if (!path.empty()) absl::StrAppend(&line, path, ": ");
   absl::StrAppend(&line, message);
-  lines_.push_back(std::move(line));
+  const int64_t last = std::numeric_limits<int64_t>::max();
+  lines_.push_back(Line{mark.line >= 0 ? mark.line : last, mark.column >= 0 ? mark.column : last,
+                        std::move(line)});
 }
 
 absl::Status ConfigErrors::ToStatus() const {
   if (lines_.empty()) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrJoin(lines_, "\n"));
+  std::vector<Line> sorted = lines_;
+  std::stable_sort(sorted.begin(), sorted.end(), [](const Line& a, const Line& b) {
+    return a.line != b.line ? a.line < b.line : a.column < b.column;
+  });
+  return absl::InvalidArgumentError(
+      absl::StrJoin(sorted, "\n", [](std::string* out, const Line& l) { out->append(l.text); }));
 }
 
 std::string ChildPath(absl::string_view parent, absl::string_view name) {
@@ -93,6 +101,12 @@ std::vector<Field> MapFields(const YAML::Node& node, absl::string_view path,
     }
     if (!seen.insert(name).second) {
       errors.Add(key.Mark(), field_path, "duplicate key");
+      continue;
+    }
+    if (it->second.IsNull()) {
+      // yaml-cpp places an empty value at the start of the next line; the key
+      // is where the user looks.
+      errors.Add(key.Mark(), field_path, "has no value");
       continue;
     }
     fields.push_back(Field{name, std::move(field_path), key, it->second});

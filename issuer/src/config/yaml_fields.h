@@ -32,12 +32,17 @@ class ConfigErrors {
   bool empty() const { return lines_.empty(); }
 
   // ToStatus returns OK when empty, else kInvalidArgument listing every error,
-  // one per line, in the order they were added.
+  // one per line, in file order (errors without a position last).
   absl::Status ToStatus() const;
 
  private:
+  struct Line {
+    int64_t line;
+    int64_t column;
+    std::string text;
+  };
   std::string source_;
-  std::vector<std::string> lines_;
+  std::vector<Line> lines_;
 };
 
 // Field is one entry of a YAML mapping.
@@ -53,8 +58,9 @@ std::string ChildPath(absl::string_view parent, absl::string_view name);
 
 // MapFields returns the entries of mapping `node` whose keys are in `known`.
 // Records an error for a node that is not a mapping (unless it is null, which
-// reads as an empty mapping), for non-scalar keys, for unknown keys and for
-// duplicated keys.
+// reads as an empty mapping), for non-scalar keys, for unknown keys, for
+// duplicated keys and for keys without a value ("port:"); such entries are
+// left out of the result.
 std::vector<Field> MapFields(const YAML::Node& node, absl::string_view path,
                              absl::Span<const absl::string_view> known, ConfigErrors& errors);
 

@@ -2,6 +2,7 @@
 
 #include <exception>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "issuer/src/config/trusted_issuer_loader.h"
 #include "issuer/src/config/yaml_fields.h"
 #include "writ/base/status_macros.h"
+#include "yaml-cpp/eventhandler.h"
 #include "yaml-cpp/yaml.h"
 
 namespace writ::issuer {
@@ -215,6 +217,39 @@ void Loader::ReadLimits(const Field& field, LimitsConfig* out) {
   }
 }
 
+// SecondDocumentFinder records where documents start. yaml-cpp 0.7's
+// LoadAll never returns on a stray "," at block level (each call "parses" an
+// empty document without consuming it), so documents are counted with a
+// bounded number of HandleNextDocument calls instead.
+class SecondDocumentFinder : public YAML::EventHandler {
+ public:
+  // Find returns the start of a second document in `yaml`, if there is one.
+  static std::optional<YAML::Mark> Find(const std::string& yaml) {
+    std::istringstream stream(yaml);
+    YAML::Parser parser(stream);
+    SecondDocumentFinder finder;
+    if (!parser.HandleNextDocument(finder)) return std::nullopt;
+    if (!parser.HandleNextDocument(finder)) return std::nullopt;
+    return finder.last_start_;
+  }
+
+  void OnDocumentStart(const YAML::Mark& mark) override { last_start_ = mark; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+
+ private:
+  YAML::Mark last_start_ = YAML::Mark::null_mark();
+};
+
 // FlowNestingTooDeep over-approximates the nesting of flow collections by
 // counting brackets, quoted or not: a config never comes close to the bound.
 bool FlowNestingTooDeep(absl::string_view yaml) {
@@ -245,13 +280,16 @@ absl::StatusOr<IssuerConfig> ParseIssuerConfig(absl::string_view yaml,
   }
   ConfigErrors syntax(std::string{source_name});
   try {
-    std::vector<YAML::Node> docs = YAML::LoadAll(std::string(yaml));
-    if (docs.size() > 1) {
-      syntax.Add(docs[1].Mark(), "", "expected one YAML document, found several (---)");
+    const std::string text(yaml);
+    if (std::optional<YAML::Mark> second = SecondDocumentFinder::Find(text)) {
+      syntax.Add(*second, "",
+                 "unexpected content after the first YAML document (a second --- document, "
+                 "or a stray \",\")");
       return syntax.ToStatus();
     }
-    if (docs.empty()) return config;
-    return Loader(source_name).Load(docs[0], std::move(config));
+    YAML::Node root = YAML::Load(text);
+    if (!root.IsDefined()) return config;
+    return Loader(source_name).Load(root, std::move(config));
   } catch (const YAML::Exception& e) {
     syntax.Add(e.mark, "", absl::StrCat("invalid YAML: ", e.msg));
   } catch (const std::exception& e) {

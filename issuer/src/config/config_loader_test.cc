@@ -296,7 +296,10 @@ TEST(ParseIssuerConfigTest, SyntaxErrorReportsItsLine) {
 
 TEST(ParseIssuerConfigTest, SeveralDocumentsAreRefused) {
   EXPECT_THAT(Errors("data_dir: a\n---\ndata_dir: b\n"),
-              ElementsAre("writ.yaml:3:1: expected one YAML document, found several (---)"));
+              ElementsAre("writ.yaml:2:1: unexpected content after the first YAML "
+                          "document (a second --- document, or a stray \",\")"));
+  EXPECT_EQ(Errors("data_dir: a\n,\n").size(), 1u);
+  EXPECT_EQ(Errors(",").size(), 1u);
 }
 
 TEST(ParseIssuerConfigTest, TopLevelMustBeAMapping) {

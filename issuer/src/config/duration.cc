@@ -85,7 +85,7 @@ std::string FormatConfigDuration(absl::Duration d) {
   if (d == absl::ZeroDuration()) return "0s";
   std::string out;
   if (d < absl::ZeroDuration()) {
-    out = "-";
+    out.push_back('-');
     d = -d;
   }
   const int64_t hours = absl::IDivDuration(d, absl::Hours(1), &d);

@@ -1,0 +1,307 @@
+#include "issuer/src/config/config_loader.h"
+
+#include <exception>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "issuer/src/config/config_defaults.h"
+#include "issuer/src/config/config_files.h"
+#include "issuer/src/config/duration.h"
+#include "issuer/src/config/trusted_issuer_loader.h"
+#include "issuer/src/config/yaml_fields.h"
+#include "writ/base/status_macros.h"
+#include "yaml-cpp/eventhandler.h"
+#include "yaml-cpp/yaml.h"
+
+namespace writ::issuer {
+namespace {
+
+using config_internal::ChildPath;
+using config_internal::ConfigErrors;
+using config_internal::Field;
+using config_internal::MapFields;
+using config_internal::ReadBool;
+using config_internal::ReadDuration;
+using config_internal::ReadInt;
+using config_internal::ReadString;
+
+constexpr int64_t kMaxSize = int64_t{1} << 30;
+// yaml-cpp parses flow collections recursively; bound the nesting so that
+// hostile input cannot exhaust the stack. Real configs nest three deep.
+constexpr int kMaxFlowNesting = 64;
+
+constexpr absl::string_view kTopKeys[] = {"issuer_url", "http",   "grpc",   "data_dir",
+                                          "policy_dir", "tokens", "limits", "trusted_issuers"};
+constexpr absl::string_view kListenerKeys[] = {"host", "port", "tls_cert_file", "tls_key_file",
+                                               "enabled"};
+constexpr absl::string_view kTokenKeys[] = {"default_lifetime", "max_lifetime",
+                                            "max_delegation_depth"};
+constexpr absl::string_view kLimitKeys[] = {"max_body_bytes", "max_header_bytes",
+                                            "max_grpc_message_bytes", "http_threads"};
+
+// Loader holds the state of one ParseIssuerConfig call.
+class Loader {
+ public:
+  Loader(absl::string_view source) : errors_(std::string(source)) {
+    base_dir_ = config_internal::DirectoryOf(source);
+  }
+
+  absl::StatusOr<IssuerConfig> Load(const YAML::Node& root, IssuerConfig config);
+
+ private:
+  void ReadListener(const Field& field, ListenerConfig* out);
+  void ReadTokens(const Field& field, TokenConfig* out);
+  void ReadLimits(const Field& field, LimitsConfig* out);
+  void ReadPath(const Field& field, std::string* out);
+  void DeriveIssuerUrl(const std::optional<YAML::Node>& http_key, IssuerConfig& config);
+
+  ConfigErrors errors_;
+  std::string base_dir_;
+};
+
+absl::StatusOr<IssuerConfig> Loader::Load(const YAML::Node& root, IssuerConfig config) {
+  std::optional<YAML::Node> issuer_url_node, http_key, trusted_issuers_node;
+  for (const Field& f : MapFields(root, "", kTopKeys, errors_)) {
+    if (f.name == "issuer_url") {
+      issuer_url_node = f.value;
+    } else if (f.name == "http") {
+      http_key = f.key;
+      ReadListener(f, &config.http);
+    } else if (f.name == "grpc") {
+      ReadListener(f, &config.grpc);
+    } else if (f.name == "data_dir") {
+      ReadPath(f, &config.data_dir);
+    } else if (f.name == "policy_dir") {
+      ReadPath(f, &config.policy_dir);
+    } else if (f.name == "tokens") {
+      ReadTokens(f, &config.tokens);
+    } else if (f.name == "limits") {
+      ReadLimits(f, &config.limits);
+    } else if (f.name == "trusted_issuers") {
+      trusted_issuers_node = f.value;
+      config_internal::ReadTrustedIssuers(f.value, f.path, base_dir_, errors_,
+                                          &config.trusted_issuers);
+    }
+  }
+  if (issuer_url_node) {
+    if (ReadString(*issuer_url_node, "issuer_url", errors_, &config.issuer_url)) {
+      std::string problem = config_internal::CheckUrl(config.issuer_url, {});
+      if (problem.empty() && config.issuer_url.back() == '/') {
+        problem = "must not end with \"/\" (it is the exact \"iss\" of Writ's tokens)";
+      }
+      if (!problem.empty()) {
+        errors_.Add(issuer_url_node->Mark(), "issuer_url",
+                    absl::StrCat("\"", config.issuer_url, "\" ", problem));
+      }
+    }
+  } else {
+    DeriveIssuerUrl(http_key, config);
+  }
+  if (!trusted_issuers_node) {
+    config.trusted_issuers = DefaultTrustedIssuers(config.issuer_url);
+  }
+  RETURN_IF_ERROR(errors_.ToStatus());
+  return config;
+}
+
+void Loader::DeriveIssuerUrl(const std::optional<YAML::Node>& http_key, IssuerConfig& config) {
+  const ListenerConfig& http = config.http;
+  const bool tls = !http.tls_cert_file.empty();
+  absl::string_view host = http.host;
+  if (host.empty() || host == "0.0.0.0" || host == "::" || host == "[::]") {
+    errors_.Add(http_key ? http_key->Mark() : YAML::Mark::null_mark(), "issuer_url",
+                absl::StrCat("is required when http.host is the wildcard address \"", host,
+                             "\": set the URL clients use to reach this issuer"));
+    return;
+  }
+  const bool bracket = host.find(':') != absl::string_view::npos && host.front() != '[';
+  config.issuer_url = absl::StrCat(tls ? "https://" : "http://", bracket ? "[" : "", host,
+                                   bracket ? "]" : "", ":", http.port);
+}
+
+void Loader::ReadPath(const Field& field, std::string* out) {
+  std::string value;
+  if (!ReadString(field.value, field.path, errors_, &value)) return;
+  if (value.empty()) {
+    errors_.Add(field.value.Mark(), field.path, "must not be empty");
+    return;
+  }
+  *out = config_internal::ResolvePath(base_dir_, value);
+}
+
+void Loader::ReadListener(const Field& field, ListenerConfig* out) {
+  std::optional<YAML::Node> host_node, cert_node, key_node;
+  for (const Field& f : MapFields(field.value, field.path, kListenerKeys, errors_)) {
+    if (f.name == "host") {
+      host_node = f.value;
+      if (ReadString(f.value, f.path, errors_, &out->host) && out->host.empty()) {
+        errors_.Add(f.value.Mark(), f.path, "must not be empty");
+      }
+    } else if (f.name == "port") {
+      int64_t port = 0;
+      if (ReadInt(f.value, f.path, 0, 65535, errors_, &port)) out->port = static_cast<int>(port);
+    } else if (f.name == "tls_cert_file") {
+      cert_node = f.value;
+      ReadPath(f, &out->tls_cert_file);
+    } else if (f.name == "tls_key_file") {
+      key_node = f.value;
+      ReadPath(f, &out->tls_key_file);
+    } else if (f.name == "enabled") {
+      ReadBool(f.value, f.path, errors_, &out->enabled);
+    }
+  }
+  const bool has_cert = !out->tls_cert_file.empty();
+  const bool has_key = !out->tls_key_file.empty();
+  if (has_cert && !has_key) {
+    errors_.Add(cert_node->Mark(), ChildPath(field.path, "tls_key_file"),
+                "is required when tls_cert_file is set");
+  } else if (has_key && !has_cert) {
+    errors_.Add(key_node->Mark(), ChildPath(field.path, "tls_cert_file"),
+                "is required when tls_key_file is set");
+  }
+  if (out->enabled && !has_cert && !has_key && !out->host.empty() &&
+      !config_internal::IsLoopbackHost(out->host)) {
+    errors_.Add(host_node ? host_node->Mark() : field.value.Mark(), ChildPath(field.path, "host"),
+                absl::StrCat("\"", out->host,
+                             "\" is not a loopback address: without tls_cert_file and "
+                             "tls_key_file a listener may only bind 127.0.0.1, ::1 or localhost"));
+  }
+}
+
+void Loader::ReadTokens(const Field& field, TokenConfig* out) {
+  std::optional<YAML::Node> default_node, max_node;
+  for (const Field& f : MapFields(field.value, field.path, kTokenKeys, errors_)) {
+    if (f.name == "default_lifetime") {
+      default_node = f.value;
+      ReadDuration(f.value, f.path, absl::Nanoseconds(1), absl::InfiniteDuration(), errors_,
+                   &out->default_lifetime);
+    } else if (f.name == "max_lifetime") {
+      max_node = f.value;
+      ReadDuration(f.value, f.path, absl::Nanoseconds(1), absl::InfiniteDuration(), errors_,
+                   &out->max_lifetime);
+    } else if (f.name == "max_delegation_depth") {
+      int64_t depth = 0;
+      if (ReadInt(f.value, f.path, 0, 16, errors_, &depth)) {
+        out->max_delegation_depth = static_cast<int>(depth);
+      }
+    }
+  }
+  if (out->default_lifetime > out->max_lifetime) {
+    const std::optional<YAML::Node>& at = default_node ? default_node : max_node;
+    errors_.Add(
+        at ? at->Mark() : field.value.Mark(), ChildPath(field.path, "default_lifetime"),
+        absl::StrCat("must not exceed max_lifetime (", FormatConfigDuration(out->default_lifetime),
+                     " > ", FormatConfigDuration(out->max_lifetime), ")"));
+  }
+}
+
+void Loader::ReadLimits(const Field& field, LimitsConfig* out) {
+  for (const Field& f : MapFields(field.value, field.path, kLimitKeys, errors_)) {
+    int64_t value = 0;
+    if (f.name == "http_threads") {
+      if (ReadInt(f.value, f.path, 0, 1024, errors_, &value)) {
+        out->http_threads = static_cast<int>(value);
+      }
+      continue;
+    }
+    if (!ReadInt(f.value, f.path, 1, kMaxSize, errors_, &value)) continue;
+    if (f.name == "max_body_bytes") out->max_body_bytes = static_cast<size_t>(value);
+    if (f.name == "max_header_bytes") out->max_header_bytes = static_cast<size_t>(value);
+    if (f.name == "max_grpc_message_bytes") {
+      out->max_grpc_message_bytes = static_cast<size_t>(value);
+    }
+  }
+}
+
+// SecondDocumentFinder records where documents start. yaml-cpp 0.7's
+// LoadAll never returns on a stray "," at block level (each call "parses" an
+// empty document without consuming it), so documents are counted with a
+// bounded number of HandleNextDocument calls instead.
+class SecondDocumentFinder : public YAML::EventHandler {
+ public:
+  // Find returns the start of a second document in `yaml`, if there is one.
+  static std::optional<YAML::Mark> Find(const std::string& yaml) {
+    std::istringstream stream(yaml);
+    YAML::Parser parser(stream);
+    SecondDocumentFinder finder;
+    if (!parser.HandleNextDocument(finder)) return std::nullopt;
+    if (!parser.HandleNextDocument(finder)) return std::nullopt;
+    return finder.last_start_;
+  }
+
+  void OnDocumentStart(const YAML::Mark& mark) override { last_start_ = mark; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+
+ private:
+  YAML::Mark last_start_ = YAML::Mark::null_mark();
+};
+
+// FlowNestingTooDeep over-approximates the nesting of flow collections by
+// counting brackets, quoted or not: a config never comes close to the bound.
+bool FlowNestingTooDeep(absl::string_view yaml) {
+  int depth = 0;
+  for (char c : yaml) {
+    if (c == '[' || c == '{') {
+      if (++depth > kMaxFlowNesting) return true;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+absl::StatusOr<IssuerConfig> ParseIssuerConfig(absl::string_view yaml,
+                                               absl::string_view source_name) {
+  IssuerConfig config = DefaultIssuerConfig();
+  config.source = std::string(source_name);
+  if (yaml.size() > config_internal::kMaxConfigFileBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(source_name, ": larger than the limit of ",
+                                                   config_internal::kMaxConfigFileBytes, " bytes"));
+  }
+  if (FlowNestingTooDeep(yaml)) {
+    return absl::InvalidArgumentError(absl::StrCat(source_name, ": [ ] and { } nest more than ",
+                                                   kMaxFlowNesting, " levels deep"));
+  }
+  ConfigErrors syntax(std::string{source_name});
+  try {
+    const std::string text(yaml);
+    if (std::optional<YAML::Mark> second = SecondDocumentFinder::Find(text)) {
+      syntax.Add(*second, "",
+                 "unexpected content after the first YAML document (a second --- document, "
+                 "or a stray \",\")");
+      return syntax.ToStatus();
+    }
+    YAML::Node root = YAML::Load(text);
+    if (!root.IsDefined()) return config;
+    return Loader(source_name).Load(root, std::move(config));
+  } catch (const YAML::Exception& e) {
+    syntax.Add(e.mark, "", absl::StrCat("invalid YAML: ", e.msg));
+  } catch (const std::exception& e) {
+    syntax.Add(YAML::Mark::null_mark(), "", absl::StrCat("cannot read YAML: ", e.what()));
+  }
+  return syntax.ToStatus();
+}
+
+absl::StatusOr<IssuerConfig> LoadIssuerConfig(absl::string_view path) {
+  ASSIGN_OR_RETURN(std::string yaml,
+                   config_internal::ReadSmallFile(path, config_internal::kMaxConfigFileBytes));
+  return ParseIssuerConfig(yaml, path);
+}
+
+}  // namespace writ::issuer

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
+#include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
 
 namespace writ::issuer {
@@ -118,7 +119,7 @@ TEST(PolicyEngineTest, ClaimMatchers) {
        "claim \"wf\" is \"xci-1\"; it must match pattern"},
       {R"({"owner":"acme","ref":"refs/heads/m","wf":"ci-1","env":"dev","k8s":{"io":{"namespace":"prod"}}})",
        "must be one of \"staging\", \"production\""},
-      {R"({"owner":"acme","ref":"refs/heads/m","wf":"ci-1","env":"staging","k8s.io":{"namespace":"prod"}})",
+      {R"({"owner":"acme","ref":"refs/heads/m","wf":"ci-1","env":"staging","k8s.io":{"name":"prod"}})",
        "claim \"k8s.io.namespace\" is missing"},
       {R"({"ref":"refs/heads/m","wf":"ci-1","env":"staging","k8s":{"io":{"namespace":"prod"}}})",
        "claim \"owner\" is missing"},
@@ -438,6 +439,39 @@ TEST(PolicyEngineTest, ReasonsNeverCarryControlCharacters) {
     EXPECT_EQ(r.find('\n'), std::string::npos);
     EXPECT_EQ(r.find('\0'), std::string::npos);
   }
+}
+
+}  // namespace
+}  // namespace writ::issuer
+
+namespace writ::issuer {
+namespace {
+
+TEST(PolicyEngineClaimPathTest, DottedClaimNamesLikeKubernetesIoAreFound) {
+  auto engine = OneRule(R"(
+    claims:
+      kubernetes.io.namespace: payments
+      kubernetes.io.serviceaccount.name: deployer
+    grant:
+      subject: "spiffe://acme.example/ns/{kubernetes.io.namespace}/sa/{kubernetes.io.serviceaccount.name}"
+      audiences: [aud]
+)");
+  const char* k8s =
+      R"({"kubernetes.io":{"namespace":"payments","serviceaccount":{"name":"deployer"}}})";
+  Decision d = engine->Decide(Identity("github", "s", k8s), Request());
+  ASSERT_TRUE(d.allowed) << absl::StrJoin(d.reasons, "; ");
+  EXPECT_EQ(d.grant->subject, "spiffe://acme.example/ns/payments/sa/deployer");
+  // The nested reading still comes first, and a wrong value still fails.
+  EXPECT_TRUE(engine
+                  ->Decide(Identity("github", "s",
+                                    R"({"kubernetes":{"io":{"namespace":"payments",)"
+                                    R"("serviceaccount":{"name":"deployer"}}}})"),
+                           Request())
+                  .allowed);
+  EXPECT_FALSE(
+      engine->Decide(Identity("github", "s", R"({"kubernetes.io":{"namespace":"other"}})"),
+                     Request())
+          .allowed);
 }
 
 }  // namespace

@@ -27,6 +27,26 @@ std::optional<absl::string_view> FastString(const JwtClaims& c, const std::vecto
   }
 }
 
+// WalkClaimPath follows `parts` from index `i`. A dot means nesting, but
+// claim names may themselves hold dots (Kubernetes puts everything under
+// "kubernetes.io"), so when the nested reading finds nothing, the parts are
+// also tried joined: "kubernetes.io.namespace" finds
+// {"kubernetes.io":{"namespace":...}}.
+const rapidjson::Value* WalkClaimPath(const rapidjson::Value& v,
+                                      const std::vector<std::string>& parts, size_t i) {
+  if (i == parts.size()) return &v;
+  if (!v.IsObject()) return nullptr;
+  std::string key;
+  for (size_t j = i; j < parts.size(); ++j) {
+    if (j > i) key.push_back('.');
+    key += parts[j];
+    auto it = v.FindMember(rapidjson::Value(rapidjson::StringRef(key.data(), key.size())));
+    if (it == v.MemberEnd()) continue;
+    if (const rapidjson::Value* found = WalkClaimPath(it->value, parts, j + 1)) return found;
+  }
+  return nullptr;
+}
+
 std::string List(const std::vector<std::string>& items) {
   std::vector<std::string> quoted;
   for (const std::string& s : items) quoted.push_back(Quote(s));
@@ -81,13 +101,8 @@ ClaimLookup::Kind ClaimLookup::Get(const ClaimPath& path, absl::string_view* val
     doc_ = std::make_unique<rapidjson::Document>();
     doc_->Parse(claims_.json().data(), claims_.json().size());  // valid: JwtClaims parsed it
   }
-  const rapidjson::Value* v = doc_.get();
-  for (const std::string& part : path.parts) {
-    if (!v->IsObject()) return Kind::kMissing;
-    auto it = v->FindMember(rapidjson::Value(rapidjson::StringRef(part.data(), part.size())));
-    if (it == v->MemberEnd()) return Kind::kMissing;
-    v = &it->value;
-  }
+  const rapidjson::Value* v = WalkClaimPath(*doc_, path.parts, 0);
+  if (v == nullptr) return Kind::kMissing;
   if (v->IsString()) {
     *value = absl::string_view(v->GetString(), v->GetStringLength());
     return Kind::kString;

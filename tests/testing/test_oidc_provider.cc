@@ -4,6 +4,8 @@
 #include <openssl/rand.h>
 
 #include <chrono>
+#include <map>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/escaping.h"
@@ -25,9 +27,34 @@ std::string RandomHex(size_t bytes) {
   return absl::BytesToHexString(raw);
 }
 
+// kPoolSize keys of each kind are made once per process and shared by the
+// providers (under their own kids), so that starting a provider costs no RSA
+// key generation. Slot kPoolSize is kept for MintWithUnknownKid.
+constexpr size_t kPoolSize = 4;
+constexpr size_t kStrangerSlot = kPoolSize;
+
+absl::StatusOr<SslPtr<EVP_PKEY>> PooledKey(KeySpec spec, size_t slot) {
+  static absl::Mutex mu(absl::kConstInit);
+  static auto* const pool = new std::map<std::pair<KeySpec, size_t>, EVP_PKEY*>();
+  absl::MutexLock lock(&mu);
+  EVP_PKEY*& key = (*pool)[{spec, slot}];
+  if (key == nullptr) {
+    ASSIGN_OR_RETURN(SslPtr<EVP_PKEY> fresh, GenerateKey(spec));
+    key = fresh.release();
+  }
+  EVP_PKEY_up_ref(key);
+  return SslPtr<EVP_PKEY>(key);
+}
+
 absl::StatusOr<std::shared_ptr<const Signer>> NewSigner(KeySpec spec, JwsAlgorithm alg,
-                                                        absl::string_view kid) {
-  ASSIGN_OR_RETURN(SslPtr<EVP_PKEY> key, GenerateKey(spec));
+                                                        absl::string_view kid,
+                                                        std::optional<size_t> slot) {
+  SslPtr<EVP_PKEY> key;
+  if (slot.has_value()) {
+    ASSIGN_OR_RETURN(key, PooledKey(spec, *slot));
+  } else {
+    ASSIGN_OR_RETURN(key, GenerateKey(spec));
+  }
   ASSIGN_OR_RETURN(std::unique_ptr<PrivateKeySigner> signer,
                    PrivateKeySigner::New(std::move(key), alg, kid));
   return std::shared_ptr<const Signer>(std::move(signer));
@@ -57,11 +84,13 @@ TestOidcProvider::TestOidcProvider(TestOidcProviderOptions options)
     : options_(std::move(options)), server_(std::make_unique<httplib::Server>()) {}
 
 absl::StatusOr<std::shared_ptr<const TestOidcProvider::Keys>> TestOidcProvider::NewKeys() {
+  std::optional<size_t> slot;
+  if (!options_.fresh_keys) slot = next_slot_++ % kPoolSize;
   auto keys = std::make_shared<Keys>();
   ASSIGN_OR_RETURN(keys->rs256,
-                   NewSigner(KeySpec::kRsa2048, JwsAlgorithm::kRs256, "rs-" + RandomHex(8)));
+                   NewSigner(KeySpec::kRsa2048, JwsAlgorithm::kRs256, "rs-" + RandomHex(8), slot));
   ASSIGN_OR_RETURN(keys->es256,
-                   NewSigner(KeySpec::kEcP256, JwsAlgorithm::kEs256, "es-" + RandomHex(8)));
+                   NewSigner(KeySpec::kEcP256, JwsAlgorithm::kEs256, "es-" + RandomHex(8), slot));
   ASSIGN_OR_RETURN(JwkSet set,
                    JwkSet::FromKeys({keys->rs256->public_jwk(), keys->es256->public_jwk()}));
   keys->jwks_json = set.ToJson();
@@ -71,7 +100,10 @@ absl::StatusOr<std::shared_ptr<const TestOidcProvider::Keys>> TestOidcProvider::
 absl::StatusOr<std::unique_ptr<TestOidcProvider>> TestOidcProvider::Start(
     TestOidcProviderOptions options) {
   std::unique_ptr<TestOidcProvider> idp(new TestOidcProvider(std::move(options)));
-  ASSIGN_OR_RETURN(std::shared_ptr<const Keys> keys, NewKeys());
+  // Providers of one process start at different pool slots.
+  static std::atomic<size_t> first_slot{0};
+  idp->next_slot_ = first_slot.fetch_add(1);
+  ASSIGN_OR_RETURN(std::shared_ptr<const Keys> keys, idp->NewKeys());
   {
     absl::MutexLock lock(&idp->mu_);
     idp->keys_ = std::move(keys);
@@ -160,6 +192,7 @@ std::string TestOidcProvider::DiscoveryJson() const {
 }
 
 absl::Status TestOidcProvider::RotateKey() {
+  absl::MutexLock rotate_lock(&rotate_mu_);
   ASSIGN_OR_RETURN(std::shared_ptr<const Keys> fresh, NewKeys());
   absl::MutexLock lock(&mu_);
   keys_ = std::move(fresh);
@@ -220,7 +253,10 @@ absl::StatusOr<std::string> TestOidcProvider::MintWithUnknownKid(absl::Time now,
   {
     absl::MutexLock lock(&mu_);
     if (stranger_ == nullptr) {
-      ASSIGN_OR_RETURN(stranger_, NewSigner(KeySpec::kRsa2048, JwsAlgorithm::kRs256, "stranger"));
+      std::optional<size_t> slot;
+      if (!options_.fresh_keys) slot = kStrangerSlot;
+      ASSIGN_OR_RETURN(stranger_,
+                       NewSigner(KeySpec::kRsa2048, JwsAlgorithm::kRs256, "stranger", slot));
     }
     stranger = stranger_;
   }

@@ -35,12 +35,18 @@ struct TestOidcProviderOptions {
   std::string audience = "writ";
   // lifetime is exp - iat of minted tokens. Default: 5 min.
   absl::Duration lifetime = absl::Minutes(5);
+  // fresh_keys generates new keys for this provider (RSA-2048 takes ~0.1 s
+  // each). When false, keys come from a small process-wide pool, shared by
+  // providers under different kids; RotateKey still always changes the key.
+  // Default: false.
+  bool fresh_keys = false;
 };
 
 // TestOidcProvider serves, at its issuer URL http://127.0.0.1:PORT:
 //   GET /.well-known/openid-configuration  {"issuer": issuer(), "jwks_uri": jwks_uri(), ...}
 //   GET /jwks                              the current public keys: one RS256
 //                                          (RSA-2048) and one ES256 (P-256) key
+//                                          (see TestOidcProviderOptions::fresh_keys)
 // and answers 503 to everything while SetDown(true). Thread-safe.
 class TestOidcProvider {
  public:
@@ -104,7 +110,7 @@ class TestOidcProvider {
     std::string jwks_json;
   };
   explicit TestOidcProvider(TestOidcProviderOptions options);
-  static absl::StatusOr<std::shared_ptr<const Keys>> NewKeys();
+  absl::StatusOr<std::shared_ptr<const Keys>> NewKeys();
   std::shared_ptr<const Keys> keys() const;
   std::string DiscoveryJson() const;
 
@@ -117,6 +123,9 @@ class TestOidcProvider {
   std::atomic<int> discovery_requests_{0};
   std::atomic<int> jwks_requests_{0};
 
+  // rotate_mu_ serialises RotateKey (and so next_slot_).
+  absl::Mutex rotate_mu_;
+  size_t next_slot_ = 0;
   mutable absl::Mutex mu_;
   std::shared_ptr<const Keys> keys_ ABSL_GUARDED_BY(mu_);
   std::string discovery_issuer_ ABSL_GUARDED_BY(mu_);

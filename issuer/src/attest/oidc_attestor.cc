@@ -124,6 +124,9 @@ absl::Status OidcAttestor::VerifySignature(const Issuer& issuer, const ParsedJws
 }
 
 absl::StatusOr<AttestedIdentity> OidcAttestor::Attest(absl::string_view token) {
+  if (by_iss_.empty()) {
+    return absl::UnauthenticatedError("no token issuer is trusted: none is configured");
+  }
   if (token.size() > max_token_bytes_) {
     return absl::InvalidArgumentError(
         absl::StrCat("token is ", token.size(), " bytes; the limit is ", max_token_bytes_));

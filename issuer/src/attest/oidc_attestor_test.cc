@@ -110,11 +110,11 @@ TEST_F(OidcAttestorTest, RejectsWrongAudience) {
 TEST_F(OidcAttestorTest, RejectsExpiredTokenAtLeewayBoundary) {
   auto attestor = NewAttestor({Config(*idp_)});  // leeway 30 s
   const int64_t now = absl::ToUnixSeconds(clock_.Now());
-  const std::string expired = Mint(absl::StrCat(R"({"iat":)", now - 600, R"(,"nbf":)", now - 600,
-                                                R"(,"exp":)", now - 30, "}"));
+  const std::string expired = Mint(
+      absl::StrCat(R"({"iat":)", now - 600, R"(,"nbf":)", now - 600, R"(,"exp":)", now - 30, "}"));
   ExpectRefused(attestor->Attest(expired), absl::StatusCode::kUnauthenticated, "expired", expired);
-  const std::string within = Mint(absl::StrCat(R"({"iat":)", now - 600, R"(,"nbf":)", now - 600,
-                                               R"(,"exp":)", now - 29, "}"));
+  const std::string within = Mint(
+      absl::StrCat(R"({"iat":)", now - 600, R"(,"nbf":)", now - 600, R"(,"exp":)", now - 29, "}"));
   EXPECT_OK(attestor->Attest(within));
 }
 
@@ -157,8 +157,8 @@ TEST_F(OidcAttestorTest, RejectsAlgorithmNotAllowedWithoutFetching) {
   config.algorithms = {JwsAlgorithm::kRs256};
   auto attestor = NewAttestor({config});
   const std::string token = Mint("{}", JwsAlgorithm::kEs256);
-  ExpectRefused(attestor->Attest(token), absl::StatusCode::kUnauthenticated,
-                "ES256 is not allowed", token);
+  ExpectRefused(attestor->Attest(token), absl::StatusCode::kUnauthenticated, "ES256 is not allowed",
+                token);
   EXPECT_EQ(idp_->discovery_requests() + idp_->jwks_requests(), 0);
 }
 
@@ -188,9 +188,8 @@ TEST_F(OidcAttestorTest, PerIssuerTokenLimitAppliesAfterIssuerIsKnown) {
 
 TEST_F(OidcAttestorTest, RejectsMalformedTokens) {
   auto attestor = NewAttestor({Config(*idp_)});
-  for (const std::string& token :
-       {std::string(""), std::string("abc"), std::string("a.b.c"), std::string("a.b.c.d.e"),
-        absl::StrCat(Mint(), "x.y")}) {
+  for (const std::string& token : {std::string(""), std::string("abc"), std::string("a.b.c"),
+                                   std::string("a.b.c.d.e"), absl::StrCat(Mint(), "x.y")}) {
     SCOPED_TRACE(token);
     ExpectRefused(attestor->Attest(token), absl::StatusCode::kInvalidArgument, "malformed", token);
   }
@@ -210,6 +209,14 @@ TEST_F(OidcAttestorTest, UnknownIssuerIsRefusedWithoutAnyFetch) {
   ExpectRefused(attestor->Attest(no_iss), absl::StatusCode::kUnauthenticated, "no \"iss\"", no_iss);
   EXPECT_EQ(idp_->discovery_requests() + idp_->jwks_requests(), 0);
   EXPECT_EQ((*other)->discovery_requests() + (*other)->jwks_requests(), 0);
+}
+
+TEST_F(OidcAttestorTest, NoConfiguredIssuerRefusesEveryToken) {
+  auto attestor = NewAttestor({});
+  const std::string token = Mint();
+  ExpectRefused(attestor->Attest(token), absl::StatusCode::kUnauthenticated, "none is configured",
+                token);
+  EXPECT_EQ(idp_->discovery_requests() + idp_->jwks_requests(), 0);
 }
 
 TEST_F(OidcAttestorTest, RejectsTokenWithoutSubject) {
@@ -289,8 +296,8 @@ TEST_F(OidcAttestorTest, ColdStartWithProviderDownIsUnavailable) {
   auto attestor = NewAttestor({Config(*idp_)});
   idp_->SetDown(true);
   const std::string token = Mint();
-  ExpectRefused(attestor->Attest(token), absl::StatusCode::kUnavailable,
-                "trusted issuer \"test\"", token);
+  ExpectRefused(attestor->Attest(token), absl::StatusCode::kUnavailable, "trusted issuer \"test\"",
+                token);
   // Retried only after the cooldown, not once per request.
   ExpectRefused(attestor->Attest(token), absl::StatusCode::kUnavailable, "HTTP 503", token);
   EXPECT_EQ(idp_->discovery_requests(), 1);
@@ -395,8 +402,7 @@ TEST_F(OidcAttestorTest, OneTimeJtiRefusesReplayAndMissingJti) {
   ASSERT_OK(attestor->Attest(token));
   ExpectRefused(attestor->Attest(token), absl::StatusCode::kUnauthenticated, "already used", token);
   const std::string no_jti = Mint(R"({"jti":null})");
-  ExpectRefused(attestor->Attest(no_jti), absl::StatusCode::kUnauthenticated, "no \"jti\"",
-                no_jti);
+  ExpectRefused(attestor->Attest(no_jti), absl::StatusCode::kUnauthenticated, "no \"jti\"", no_jti);
   ASSERT_OK(attestor->Attest(Mint()));  // another jti is fine
 }
 
@@ -484,8 +490,7 @@ TEST_F(OidcAttestorTest, NewRefusesInvalidConfigurationNamingIssuerAndField) {
       {"ftp issuer", [](TrustedIssuerConfig& c) { c.issuer = "ftp://ci.example"; },
        "\"test\": issuer"},
       {"no audiences", [](TrustedIssuerConfig& c) { c.audiences.clear(); }, "\"test\": audiences"},
-      {"empty audience", [](TrustedIssuerConfig& c) { c.audiences = {""}; },
-       "\"test\": audiences"},
+      {"empty audience", [](TrustedIssuerConfig& c) { c.audiences = {""}; }, "\"test\": audiences"},
       {"leeway", [](TrustedIssuerConfig& c) { c.leeway = absl::Seconds(61); }, "\"test\": leeway"},
       {"negative leeway", [](TrustedIssuerConfig& c) { c.leeway = absl::Seconds(-1); },
        "\"test\": leeway"},

@@ -1,0 +1,183 @@
+#include "issuer/src/attest/curl_fetcher.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "issuer/src/attest/fetch_url.h"
+
+namespace writ::issuer {
+namespace {
+
+CURLcode GlobalInit() {
+  static std::once_flag once;
+  static CURLcode result = CURLE_OK;
+  std::call_once(once, [] { result = curl_global_init(CURL_GLOBAL_DEFAULT); });
+  return result;
+}
+
+struct EasyDeleter {
+  void operator()(CURL* c) const { curl_easy_cleanup(c); }
+};
+struct SlistDeleter {
+  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+};
+
+// Sink collects the body and aborts the transfer once it passes the cap.
+struct Sink {
+  std::string body;
+  size_t max_bytes = 0;
+  bool overflow = false;
+};
+
+size_t WriteToSink(char* data, size_t size, size_t count, void* user) {
+  auto* sink = static_cast<Sink*>(user);
+  const size_t len = size * count;
+  if (len > sink->max_bytes - sink->body.size()) {
+    sink->overflow = true;
+    return 0;  // libcurl aborts with CURLE_WRITE_ERROR.
+  }
+  sink->body.append(data, len);
+  return len;
+}
+
+std::string HostPort(const FetchUrl& u) {
+  const bool v6 = u.host.find(':') != std::string::npos;
+  return absl::StrCat(v6 ? "[" : "", u.host, v6 ? "]" : "", ":", u.port);
+}
+
+// Shorten keeps messages bounded when a server sends a huge Location.
+std::string Shorten(absl::string_view s) {
+  constexpr size_t kMax = 200;
+  if (s.size() <= kMax) return std::string(s);
+  return absl::StrCat(s.substr(0, kMax), "...");
+}
+
+bool IsRedirect(long status) {
+  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+absl::Status TransferError(CURLcode rc, const char* errbuf, const Sink& sink,
+                           const FetchUrl& origin, const FetchLimits& limits) {
+  const std::string where = HostPort(origin);
+  const std::string detail = errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc);
+  switch (rc) {
+    case CURLE_WRITE_ERROR:
+    case CURLE_FILESIZE_EXCEEDED:
+      if (sink.overflow || rc == CURLE_FILESIZE_EXCEEDED) {
+        return absl::UnavailableError(absl::StrCat("response from ", where, " exceeds ",
+                                                   limits.max_bytes, " bytes; transfer aborted"));
+      }
+      break;
+    case CURLE_OPERATION_TIMEDOUT:
+      return absl::UnavailableError(absl::StrCat("request to ", where, " timed out: ", detail));
+    case CURLE_COULDNT_RESOLVE_HOST:
+      return absl::UnavailableError(absl::StrCat("resolving ", origin.host, " failed: ", detail));
+    case CURLE_COULDNT_CONNECT:
+      return absl::UnavailableError(absl::StrCat("connecting to ", where, " failed: ", detail));
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+      return absl::UnavailableError(absl::StrCat("TLS with ", where, " failed: ", detail));
+    default:
+      break;
+  }
+  return absl::UnavailableError(absl::StrCat("request to ", where, " failed: ", detail));
+}
+
+}  // namespace
+
+CurlFetcher::CurlFetcher() { GlobalInit(); }
+
+absl::StatusOr<HttpResponse> CurlFetcher::Get(absl::string_view url, const FetchLimits& limits) {
+  absl::StatusOr<FetchUrl> origin = ParseFetchUrl(url);
+  if (!origin.ok()) return origin.status();
+  if (const CURLcode rc = GlobalInit(); rc != CURLE_OK) {
+    return absl::UnavailableError(
+        absl::StrCat("libcurl failed to initialise: ", curl_easy_strerror(rc)));
+  }
+  // The total timeout covers every hop, so it is kept as a deadline on a
+  // monotonic clock (this is transport timing, not token time).
+  const auto deadline =
+      std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(limits.total_timeout);
+  std::string current(url);
+  for (int hop = 0;; ++hop) {
+    absl::StatusOr<FetchUrl> target = ParseFetchUrl(current);
+    if (!target.ok()) return target.status();
+    const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (remaining.count() <= 0) {
+      return absl::UnavailableError(absl::StrCat("request to ", HostPort(*origin),
+                                                 " timed out after ",
+                                                 absl::FormatDuration(limits.total_timeout)));
+    }
+    std::unique_ptr<CURL, EasyDeleter> easy(curl_easy_init());
+    if (easy == nullptr) return absl::UnavailableError("libcurl could not create a handle");
+    std::unique_ptr<curl_slist, SlistDeleter> headers(
+        curl_slist_append(nullptr, "Accept: application/json"));
+    Sink sink;
+    sink.max_bytes = limits.max_bytes;
+    char errbuf[CURL_ERROR_SIZE] = {0};
+    CURL* h = easy.get();
+    const long connect_ms = static_cast<long>(std::max<int64_t>(
+        1,
+        std::min<int64_t>(absl::ToInt64Milliseconds(limits.connect_timeout), remaining.count())));
+    curl_easy_setopt(h, CURLOPT_URL, current.c_str());
+    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(remaining.count()));
+    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(limits.max_bytes));
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &WriteToSink);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "writ-issuer");
+    // A proxy from the environment must never see loopback traffic.
+    if (IsLoopbackHost(target->host)) curl_easy_setopt(h, CURLOPT_PROXY, "");
+
+    const CURLcode rc = curl_easy_perform(h);
+    if (rc != CURLE_OK) return TransferError(rc, errbuf, sink, *target, limits);
+    long status = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    if (!IsRedirect(status)) return HttpResponse{status, std::move(sink.body)};
+
+    char* location = nullptr;
+    curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &location);
+    if (location == nullptr || *location == '\0') {
+      return absl::UnavailableError(absl::StrCat("redirect (HTTP ", status, ") from ",
+                                                 HostPort(*target), " has no Location"));
+    }
+    if (hop >= kMaxRedirects) {
+      return absl::UnavailableError(
+          absl::StrCat("more than ", kMaxRedirects, " redirects from ", HostPort(*origin)));
+    }
+    absl::StatusOr<FetchUrl> next = ParseFetchUrl(location);
+    if (!next.ok()) {
+      return absl::UnavailableError(absl::StrCat("redirect from ", HostPort(*target), " to \"",
+                                                 Shorten(location),
+                                                 "\" refused: ", next.status().message()));
+    }
+    if (!next->SameOrigin(*origin)) {
+      return absl::UnavailableError(absl::StrCat(
+          "redirect from ", origin->scheme, "://", HostPort(*origin), " to ", next->scheme, "://",
+          HostPort(*next), " refused: only same scheme, host and port are followed"));
+    }
+    current = location;
+  }
+}
+
+}  // namespace writ::issuer

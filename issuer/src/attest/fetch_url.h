@@ -1,0 +1,40 @@
+// The rule for every URL the attestation stage fetches or trusts as an issuer:
+// https://, or http:// only on a loopback host.
+#ifndef WRIT_ISSUER_ATTEST_FETCH_URL_H_
+#define WRIT_ISSUER_ATTEST_FETCH_URL_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace writ::issuer {
+
+// FetchUrl is the origin of an accepted URL, as libcurl's URL parser reads it.
+struct FetchUrl {
+  // scheme is "http" or "https" (lower case).
+  std::string scheme;
+  // host is the host name or address, lower case; IPv6 without brackets.
+  std::string host;
+  // port is the explicit port, or the scheme's default.
+  int port = 0;
+
+  // SameOrigin is true when scheme, host and port are all equal.
+  bool SameOrigin(const FetchUrl& other) const {
+    return scheme == other.scheme && host == other.host && port == other.port;
+  }
+};
+
+// IsLoopbackHost is true for "localhost", any IPv4 address in 127.0.0.0/8 and
+// the IPv6 address ::1 (with or without brackets).
+bool IsLoopbackHost(absl::string_view host);
+
+// ParseFetchUrl parses an absolute URL and applies the scheme rule. Returns
+// kInvalidArgument, saying why, for a URL that does not parse, has no host,
+// carries user credentials or a fragment, uses a scheme other than http or
+// https, or uses http on a host that is not loopback.
+absl::StatusOr<FetchUrl> ParseFetchUrl(absl::string_view url);
+
+}  // namespace writ::issuer
+
+#endif  // WRIT_ISSUER_ATTEST_FETCH_URL_H_

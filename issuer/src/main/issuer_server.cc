@@ -161,8 +161,10 @@ void IssuerServer::Describe(std::ostream& out) const {
     out << "    " << t.name << ": " << t.issuer << " (audiences: " << absl::StrJoin(t.audiences, ", ")
         << ")\n";
   }
-  out << "  policies:   " << p.config.policy_dir << ": " << p.policies->Current()->Summary()
-      << "\n";
+  std::shared_ptr<const PolicyEngine> engine = p.policies->Current();
+  out << "  policies:   " << p.config.policy_dir << ": " << engine->rule_count() << " rules in "
+      << engine->file_names().size() << " files (" << absl::StrJoin(engine->file_names(), ", ")
+      << "), " << engine->test_cases().size() << " self-tests passed\n";
 }
 
 int IssuerServer::http_port() const { return parts_->http->port(); }

@@ -13,6 +13,7 @@
 #include "issuer/src/config/duration.h"
 #include "issuer/src/config/trusted_issuer_loader.h"
 #include "issuer/src/config/yaml_fields.h"
+#include "issuer/src/yaml/yaml_guard.h"
 #include "writ/base/status_macros.h"
 #include "yaml-cpp/eventhandler.h"
 #include "yaml-cpp/yaml.h"
@@ -32,7 +33,6 @@ using config_internal::ReadString;
 constexpr int64_t kMaxSize = int64_t{1} << 30;
 // yaml-cpp parses flow collections recursively; bound the nesting so that
 // hostile input cannot exhaust the stack. Real configs nest three deep.
-constexpr int kMaxFlowNesting = 64;
 
 constexpr absl::string_view kTopKeys[] = {"issuer_url", "http",   "grpc",   "data_dir",
                                           "policy_dir", "tokens", "limits", "trusted_issuers"};
@@ -217,53 +217,6 @@ void Loader::ReadLimits(const Field& field, LimitsConfig* out) {
   }
 }
 
-// SecondDocumentFinder records where documents start. yaml-cpp 0.7's
-// LoadAll never returns on a stray "," at block level (each call "parses" an
-// empty document without consuming it), so documents are counted with a
-// bounded number of HandleNextDocument calls instead.
-class SecondDocumentFinder : public YAML::EventHandler {
- public:
-  // Find returns the start of a second document in `yaml`, if there is one.
-  static std::optional<YAML::Mark> Find(const std::string& yaml) {
-    std::istringstream stream(yaml);
-    YAML::Parser parser(stream);
-    SecondDocumentFinder finder;
-    if (!parser.HandleNextDocument(finder)) return std::nullopt;
-    if (!parser.HandleNextDocument(finder)) return std::nullopt;
-    return finder.last_start_;
-  }
-
-  void OnDocumentStart(const YAML::Mark& mark) override { last_start_ = mark; }
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                const std::string&) override {}
-  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                       YAML::EmitterStyle::value) override {}
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                  YAML::EmitterStyle::value) override {}
-  void OnMapEnd() override {}
-
- private:
-  YAML::Mark last_start_ = YAML::Mark::null_mark();
-};
-
-// FlowNestingTooDeep over-approximates the nesting of flow collections by
-// counting brackets, quoted or not: a config never comes close to the bound.
-bool FlowNestingTooDeep(absl::string_view yaml) {
-  int depth = 0;
-  for (char c : yaml) {
-    if (c == '[' || c == '{') {
-      if (++depth > kMaxFlowNesting) return true;
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return false;
-}
-
 }  // namespace
 
 absl::StatusOr<IssuerConfig> ParseIssuerConfig(absl::string_view yaml,
@@ -274,17 +227,14 @@ absl::StatusOr<IssuerConfig> ParseIssuerConfig(absl::string_view yaml,
     return absl::InvalidArgumentError(absl::StrCat(source_name, ": larger than the limit of ",
                                                    config_internal::kMaxConfigFileBytes, " bytes"));
   }
-  if (FlowNestingTooDeep(yaml)) {
-    return absl::InvalidArgumentError(absl::StrCat(source_name, ": [ ] and { } nest more than ",
-                                                   kMaxFlowNesting, " levels deep"));
-  }
   ConfigErrors syntax(std::string{source_name});
   try {
     const std::string text(yaml);
-    if (std::optional<YAML::Mark> second = SecondDocumentFinder::Find(text)) {
-      syntax.Add(*second, "",
-                 "unexpected content after the first YAML document (a second --- document, "
-                 "or a stray \",\")");
+    if (std::optional<YamlShapeProblem> problem = CheckYamlShape(text)) {
+      if (problem->mark.is_null()) {
+        return absl::InvalidArgumentError(absl::StrCat(source_name, ": ", problem->message));
+      }
+      syntax.Add(problem->mark, "", problem->message);
       return syntax.ToStatus();
     }
     YAML::Node root = YAML::Load(text);

@@ -337,3 +337,21 @@ TEST(PolicyLoadTest, ShippedPoliciesLoadWithTheDevIssuersAndPassTheirTests) {
 
 }  // namespace
 }  // namespace writ::issuer
+
+namespace writ::issuer {
+namespace {
+
+TEST(PolicyYamlShapeTest, StrayCommaAndDeepNestingAreLoadErrorsNotHangsOrCrashes) {
+  auto comma = PolicyEngine::FromSources({{"comma.yaml", ","}}, {});
+  ASSERT_FALSE(comma.ok());
+  EXPECT_NE(comma.status().message().find("comma.yaml:1: unexpected content"), std::string::npos)
+      << comma.status();
+  auto deep = PolicyEngine::FromSources({{"deep.yaml", std::string(100000, '[')}}, {});
+  ASSERT_FALSE(deep.ok());
+  EXPECT_NE(deep.status().message().find("deep.yaml: [ ] and { } nest more than 64"),
+            std::string::npos)
+      << deep.status();
+}
+
+}  // namespace
+}  // namespace writ::issuer

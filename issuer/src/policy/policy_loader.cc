@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "issuer/src/policy/compiled_policy.h"
 #include "issuer/src/policy/yaml_util.h"
+#include "issuer/src/yaml/yaml_guard.h"
 #include "yaml-cpp/yaml.h"
 
 namespace writ::issuer::policy_internal {
@@ -414,6 +415,12 @@ absl::StatusOr<CompiledSet> LoadSources(
     set.files.push_back(file);
     YamlErrors e(file, &errors);
     try {
+      if (std::optional<YamlShapeProblem> problem = CheckYamlShape(text)) {
+        std::string where =
+            problem->mark.is_null() ? file : absl::StrCat(file, ":", problem->mark.line + 1);
+        errors.push_back(absl::StrCat(where, ": ", problem->message));
+        continue;
+      }
       YAML::Node root = YAML::Load(text);
       FileLoader(e, options, rule_names).Load(root, &set.rules, &set.tests);
     } catch (const YAML::Exception& ex) {

@@ -1,0 +1,25 @@
+// libFuzzer target: policy YAML loading, and a decision with whatever loads.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "issuer/src/policy/policy_engine.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string text(reinterpret_cast<const char*>(data), size);
+  auto engine = writ::issuer::PolicyEngine::FromSources({{"fuzz.yaml", text}}, {});
+  if (!engine.ok()) return 0;
+  writ::issuer::AttestedIdentity id;
+  id.issuer_name = "github";
+  id.subject = "repo:acme/app:ref:refs/heads/main";
+  auto claims = writ::JwtClaims::Parse(
+      R"({"repository":"acme/app","ref":"refs/heads/main","kubernetes.io":{"namespace":"x"}})");
+  if (claims.ok()) id.claims = *claims;
+  writ::issuer::PolicyRequest req;
+  req.audience = "aud";
+  req.scopes = {"a"};
+  req.client_address = "10.0.0.1";
+  req.now = absl::FromUnixSeconds(1795428000);
+  (void)(*engine)->Explain(id, req);
+  return 0;
+}

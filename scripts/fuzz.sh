@@ -11,8 +11,9 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh --fuzz
 seconds="${1:-60}"
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DWRIT_FUZZ=ON -DWRIT_BENCH=OFF >/dev/null
-cmake --build build-fuzz --target jws_parse_fuzzer jwks_parse_fuzzer
-for target in jws_parse jwks_parse; do
+targets=(jws_parse jwks_parse csr_parse form_body policy_parse config_parse ledger_decode)
+cmake --build build-fuzz --target "${targets[@]/%/_fuzzer}"
+for target in "${targets[@]}"; do
   echo "fuzz: $target for ${seconds}s"
   "build-fuzz/tests/fuzz/${target}_fuzzer" -max_total_time="$seconds" -max_len=20000 \
     "tests/fuzz/corpus/$target"

@@ -268,6 +268,8 @@ absl::StatusOr<std::unique_ptr<GrpcApi>> GrpcApi::Start(const ListenerConfig& li
                          : listener.host;
   grpc::ServerBuilder builder;
   builder.AddListeningPort(absl::StrCat(host, ":", listener.port), creds, &api->port_);
+  // As for HTTP: no SO_REUSEPORT, so a second server cannot share the port.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(static_cast<int>(limits.max_grpc_message_bytes));
   builder.RegisterService(api->token_service_.get());
   builder.RegisterService(api->policy_service_.get());

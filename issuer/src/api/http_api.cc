@@ -1,6 +1,7 @@
 #include "issuer/src/api/http_api.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -208,6 +209,13 @@ absl::StatusOr<std::unique_ptr<HttpApi>> HttpApi::Bind(const ListenerConfig& lis
     api->server_ = std::make_unique<httplib::Server>();
   }
   httplib::Server& svr = *api->server_;
+  // httplib's default sets SO_REUSEPORT, which lets a second issuer bind the
+  // same port and silently take half the traffic. SO_REUSEADDR alone only
+  // allows a restart while old connections linger in TIME_WAIT.
+  svr.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   if (listener.port == 0) {
     api->port_ = svr.bind_to_any_port(listener.host);
     if (api->port_ <= 0) {

@@ -158,8 +158,8 @@ void IssuerServer::Describe(std::ostream& out) const {
   if (p.config.trusted_issuers.empty()) out << " none (every exchange will be refused)";
   out << "\n";
   for (const TrustedIssuerConfig& t : p.config.trusted_issuers) {
-    out << "    " << t.name << ": " << t.issuer << " (audiences: " << absl::StrJoin(t.audiences, ", ")
-        << ")\n";
+    out << "    " << t.name << ": " << t.issuer
+        << " (audiences: " << absl::StrJoin(t.audiences, ", ") << ")\n";
   }
   std::shared_ptr<const PolicyEngine> engine = p.policies->Current();
   out << "  policies:   " << p.config.policy_dir << ": " << engine->rule_count() << " rules in "

@@ -102,8 +102,8 @@ int main(int argc, char** argv) {
       }
       continue;
     }
-    std::cout << "writ-issuer: " << strsignal(sig)
-              << ": stopping (finishing requests in flight)" << std::endl;
+    std::cout << "writ-issuer: " << strsignal(sig) << ": stopping (finishing requests in flight)"
+              << std::endl;
     (*server)->Stop();
     std::cout << "writ-issuer: stopped, ledger closed" << std::endl;
     return 0;

@@ -1,0 +1,207 @@
+// IssuerServer start-up, TLS listeners and shutdown. The exchange itself is
+// covered end to end in tests/integration/.
+#include "issuer/src/main/issuer_server.h"
+
+#include <curl/curl.h>
+#include <grpcpp/grpcpp.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "issuer/src/ledger/rocksdb_ledger.h"
+#include "writ/v1/writ.grpc.pb.h"
+
+namespace writ::issuer {
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+size_t Collect(char* data, size_t size, size_t n, void* out) {
+  static_cast<std::string*>(out)->append(data, size * n);
+  return size * n;
+}
+
+// HttpsGet fetches `url` trusting only `ca_file`; returns the HTTP status
+// (0 when the TLS handshake or connection failed).
+long HttpsGet(const std::string& url, const std::string& ca_file, std::string* body) {
+  CURL* c = curl_easy_init();
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_CAINFO, ca_file.c_str());
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, Collect);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
+  long status = 0;
+  if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_cleanup(c);
+  return status;
+}
+
+class IssuerServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/writ-server-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    std::filesystem::create_directory(dir_ + "/policies");
+    std::ofstream(dir_ + "/policies/ci.yaml") << R"(
+rules:
+  - name: ci
+    issuer: ci
+    subject: "job:1"
+    grant:
+      audiences: [aud]
+      scopes: [read]
+)";
+    config_.data_dir = dir_ + "/data";
+    config_.policy_dir = dir_ + "/policies";
+    config_.http.port = 0;
+    config_.grpc.port = 0;
+    TrustedIssuerConfig ci;
+    ci.name = "ci";
+    ci.issuer = "https://ci.example";
+    ci.audiences = {"writ"};
+    ci.static_jwks =
+        R"({"keys":[{"kty":"EC","crv":"P-256","kid":"k","alg":"ES256",)"
+        R"("x":"zh49oxB88xhk-G5Ahu5etbb1Z9GVhWjRUa9Aki8KFLo","y":"W3ptg3xrtdL5_99pZn_xU2mOMuwc5bXswb4zEENnAq8"}]})";
+    config_.trusted_issuers = {ci};
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string dir_;
+  IssuerConfig config_;
+};
+
+TEST_F(IssuerServerTest, StartsOnFreePortsDescribesItselfAndIsReady) {
+  auto server = IssuerServer::Start(config_);
+  ASSERT_TRUE(server.ok()) << server.status();
+  EXPECT_GT((*server)->http_port(), 0);
+  EXPECT_GT((*server)->grpc_port(), 0);
+  EXPECT_EQ((*server)->issuer_url(), absl::StrCat("http://127.0.0.1:", (*server)->http_port()));
+  EXPECT_TRUE((*server)->Readiness().empty());
+  std::ostringstream out;
+  (*server)->Describe(out);
+  EXPECT_NE(out.str().find("ci: https://ci.example"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("1 rules in 1 files"), std::string::npos) << out.str();
+  struct stat st {};
+  ASSERT_EQ(::stat((config_.data_dir + "/keys/jwt-signing.pem").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST_F(IssuerServerTest, ServesHttpAndGrpcOverTls) {
+  const std::string key = dir_ + "/tls.key", cert = dir_ + "/tls.crt";
+  std::string cmd = absl::StrCat(
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj "
+      "/CN=localhost -addext subjectAltName=IP:127.0.0.1 -keyout ",
+      key, " -out ", cert, " 2>/dev/null");
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  config_.http.tls_cert_file = config_.grpc.tls_cert_file = cert;
+  config_.http.tls_key_file = config_.grpc.tls_key_file = key;
+  auto server = IssuerServer::Start(config_);
+  ASSERT_TRUE(server.ok()) << server.status();
+  EXPECT_EQ((*server)->issuer_url(), absl::StrCat("https://127.0.0.1:", (*server)->http_port()));
+
+  std::string body;
+  EXPECT_EQ(HttpsGet((*server)->issuer_url() + "/.well-known/openid-configuration", cert, &body),
+            200);
+  EXPECT_NE(body.find("\"issuer\":\"" + (*server)->issuer_url() + "\""), std::string::npos);
+  // A client that does not trust the certificate gets no answer at all.
+  std::string ignored;
+  EXPECT_EQ(HttpsGet((*server)->issuer_url() + "/healthz", "/dev/null", &ignored), 0);
+
+  grpc::SslCredentialsOptions tls;
+  tls.pem_root_certs = ReadFile(cert);
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", (*server)->grpc_port()),
+                                     grpc::SslCredentials(tls));
+  auto stub = v1::PolicyService::NewStub(channel);
+  grpc::ClientContext ctx;
+  v1::ExplainRequest req;
+  req.mutable_identity()->set_issuer("ci");
+  req.mutable_identity()->set_subject("job:1");
+  req.set_audience("aud");
+  v1::ExplainResponse resp;
+  grpc::Status s = stub->Explain(&ctx, req, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_TRUE(resp.allowed());
+  EXPECT_EQ(resp.rule(), "ci");
+}
+
+TEST_F(IssuerServerTest, InvalidPolicyFailsStartNamingTheFile) {
+  std::ofstream(dir_ + "/policies/bad.yaml") << "rules:\n  - name: x\n    issuer: nobody\n";
+  auto server = IssuerServer::Start(config_);
+  ASSERT_FALSE(server.ok());
+  EXPECT_NE(server.status().message().find("bad.yaml:"), std::string::npos) << server.status();
+}
+
+TEST_F(IssuerServerTest, PortInUseFailsStartClearly) {
+  auto first = IssuerServer::Start(config_);
+  ASSERT_TRUE(first.ok()) << first.status();
+  IssuerConfig second = config_;
+  second.data_dir = dir_ + "/data2";
+  second.http.port = (*first)->http_port();
+  auto server = IssuerServer::Start(second);
+  ASSERT_FALSE(server.ok());
+  EXPECT_NE(server.status().message().find("cannot bind HTTP"), std::string::npos)
+      << server.status();
+  second.http.port = 0;
+  second.grpc.port = (*first)->grpc_port();
+  server = IssuerServer::Start(second);
+  ASSERT_FALSE(server.ok());
+  EXPECT_NE(server.status().message().find("cannot bind gRPC"), std::string::npos)
+      << server.status();
+}
+
+TEST_F(IssuerServerTest, SecondServerOnTheSameDataDirIsRefused) {
+  auto first = IssuerServer::Start(config_);
+  ASSERT_TRUE(first.ok());
+  auto second = IssuerServer::Start(config_);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable) << second.status();
+}
+
+TEST_F(IssuerServerTest, LooseKeyPermissionsFailStart) {
+  { ASSERT_TRUE(IssuerServer::Start(config_).ok()); }
+  ASSERT_EQ(::chmod((config_.data_dir + "/keys/jwt-signing.pem").c_str(), 0644), 0);
+  auto server = IssuerServer::Start(config_);
+  ASSERT_FALSE(server.ok());
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(IssuerServerTest, StopClosesTheLedgerAndIsIdempotent) {
+  auto server = IssuerServer::Start(config_);
+  ASSERT_TRUE(server.ok());
+  (*server)->Stop();
+  (*server)->Stop();
+  LedgerRecord r;
+  r.time = absl::Now();
+  r.request_id = "x";
+  r.decision = "deny";
+  EXPECT_EQ((*server)->ledger()->Append(r).code(), absl::StatusCode::kUnavailable);
+  // The ledger is closed cleanly: it opens again at once.
+  auto reopened = RocksDbLedger::Open(config_.data_dir + "/ledger");
+  EXPECT_TRUE(reopened.ok()) << reopened.status();
+}
+
+TEST_F(IssuerServerTest, ReloadRefusesABrokenSetAndKeepsTheOld) {
+  auto server = IssuerServer::Start(config_);
+  ASSERT_TRUE(server.ok());
+  std::ofstream(dir_ + "/policies/ci.yaml", std::ios::trunc) << "rules: [,]\n";
+  absl::Status reloaded = (*server)->ReloadPolicies();
+  EXPECT_FALSE(reloaded.ok());
+  EXPECT_NE(reloaded.message().find("ci.yaml"), std::string::npos) << reloaded;
+  std::ostringstream out;
+  (*server)->Describe(out);
+  EXPECT_NE(out.str().find("1 rules in 1 files"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace writ::issuer

@@ -118,6 +118,11 @@ void Loader::DeriveIssuerUrl(const std::optional<YAML::Node>& http_key, IssuerCo
                              "\": set the URL clients use to reach this issuer"));
     return;
   }
+  // Port 0 binds any free port: the server derives the URL once it is bound.
+  if (http.port == 0) {
+    config.issuer_url.clear();
+    return;
+  }
   const bool bracket = host.find(':') != absl::string_view::npos && host.front() != '[';
   config.issuer_url = absl::StrCat(tls ? "https://" : "http://", bracket ? "[" : "", host,
                                    bracket ? "]" : "", ":", http.port);

@@ -205,6 +205,8 @@ TEST(ParseIssuerConfigTest, PartialFileKeepsOtherDefaults) {
 
 TEST(ParseIssuerConfigTest, IssuerUrlFollowsHttpListenerWhenUnset) {
   EXPECT_EQ(MustParse("http: {port: 9090}\n").issuer_url, "http://127.0.0.1:9090");
+  // Any free port: the server derives the URL after binding.
+  EXPECT_EQ(MustParse("http: {port: 0}\n").issuer_url, "");
   EXPECT_EQ(MustParse("http: {host: '::1', port: 9090}\n").issuer_url, "http://[::1]:9090");
   IssuerConfig tls =
       MustParse("http: {host: writ.internal, port: 8443, tls_cert_file: /c, tls_key_file: /k}\n");

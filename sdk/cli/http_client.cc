@@ -1,5 +1,6 @@
 #include "sdk/cli/http_client.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 
 #include <memory>
@@ -82,8 +83,12 @@ std::string Escape(const std::string& s) {
 absl::Status CheckSecureUrl(absl::string_view url, absl::string_view what) {
   if (absl::StartsWith(url, "https://")) return absl::OkStatus();
   if (absl::StartsWith(url, "http://")) {
-    absl::string_view host = HostOf(url);
-    if (absl::StartsWith(host, "127.") || host == "[::1]" || host == "localhost") {
+    // Only a literal loopback address (or "localhost"): "127.evil.example"
+    // is a DNS name that merely starts like one.
+    std::string host(HostOf(url));
+    in_addr v4{};
+    if (host == "[::1]" || host == "localhost" ||
+        (::inet_pton(AF_INET, host.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127)) {
       return absl::OkStatus();
     }
   }

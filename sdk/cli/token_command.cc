@@ -143,9 +143,9 @@ absl::Status RunTokenCommand(absl::string_view name, absl::Span<const std::strin
   std::optional<absl::Duration> life;
   if (!lifetime.empty()) {
     absl::Duration d;
-    if (!absl::ParseDuration(lifetime, &d) || d <= absl::ZeroDuration()) {
+    if (!absl::ParseDuration(lifetime, &d) || d < absl::Seconds(1)) {
       return flags.Error(absl::StrCat("--lifetime: \"", Printable(lifetime),
-                                      "\" is not a positive duration such as 10m"));
+                                      "\" is not a duration of at least 1s, such as 10m"));
     }
     life = d;
   }

@@ -162,6 +162,14 @@ TEST_F(TokenCommandTest, RefusesPlainHttpToANonLoopbackIssuer) {
   vars_["T"] = "x";
   EXPECT_EQ(Run({"--issuer", "http://writ.example.com", "--oidc-token-env", "T"}), 1);
   EXPECT_NE(err_.str().find("https://"), std::string::npos);
+  // A DNS name that starts like a loopback address is not one.
+  EXPECT_EQ(Run({"--issuer", "http://127.evil.example", "--oidc-token-env", "T"}), 1);
+  EXPECT_NE(err_.str().find("https://"), std::string::npos);
+  vars_["ACTIONS_ID_TOKEN_REQUEST_URL"] = "http://127.0.0.1.evil.example/x?a=b";
+  vars_["ACTIONS_ID_TOKEN_REQUEST_TOKEN"] = "runner-secret";
+  EXPECT_EQ(Run({"--issuer", issuer_, "--github-actions"}), 1);
+  EXPECT_NE(err_.str().find("ACTIONS_ID_TOKEN_REQUEST_URL must be an https://"), std::string::npos)
+      << err_.str();
 }
 
 TEST_F(TokenCommandTest, UnreachableIssuerIsAClearError) {

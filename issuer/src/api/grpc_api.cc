@@ -223,8 +223,12 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 }  // namespace
 
 bool IsLoopbackPeer(absl::string_view peer) {
-  return absl::StartsWith(peer, "ipv4:127.") || absl::StartsWith(peer, "ipv6:[::1]") ||
-         absl::StartsWith(peer, "ipv6:%5B::1%5D") || absl::StartsWith(peer, "unix:");
+  // Exactly 127.0.0.1 / ::1, not all of 127/8: a service mesh sidecar (Istio
+  // forwards inbound traffic from 127.0.0.6) would otherwise make every
+  // remote caller look local.
+  if (absl::StartsWith(peer, "unix:")) return true;
+  std::string address = PeerAddress(peer);
+  return address == "127.0.0.1" || address == "::1";
 }
 
 std::string PeerAddress(absl::string_view peer) {
@@ -234,7 +238,12 @@ std::string PeerAddress(absl::string_view peer) {
     absl::ConsumePrefix(&peer, "%5B");
     size_t end = peer.find(']');
     if (end == absl::string_view::npos) end = peer.find("%5D");
-    return std::string(peer.substr(0, end));
+    absl::string_view address = peer.substr(0, end);
+    // An IPv4 client of a dual-stack socket: report it as IPv4.
+    if (absl::ConsumePrefix(&address, "::ffff:") && address.find(':') == absl::string_view::npos) {
+      return std::string(address);
+    }
+    return std::string(address);
   }
   return "";
 }
@@ -268,6 +277,10 @@ absl::StatusOr<std::unique_ptr<GrpcApi>> GrpcApi::Start(const ListenerConfig& li
                          : listener.host;
   grpc::ServerBuilder builder;
   builder.AddListeningPort(absl::StrCat(host, ":", listener.port), creds, &api->port_);
+  // Sync handlers run on gRPC's own threads: cap them.
+  grpc::ResourceQuota quota("writ-grpc");
+  quota.SetMaxThreads(64);
+  builder.SetResourceQuota(quota);
   // As for HTTP: no SO_REUSEPORT, so a second server cannot share the port.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(static_cast<int>(limits.max_grpc_message_bytes));

@@ -114,12 +114,12 @@ bool DecodeTokenRequest(const FormBody& form, ExchangeRequest* out, std::string*
 }
 
 void HandleToken(const TokenExchange* exchange, const httplib::Request& req,
-                 httplib::Response& res) {
+                 const std::string& body, httplib::Response& res) {
   if (!IsFormContentType(req)) {
     return SendOAuthError(res, "invalid_request",
                           "Content-Type must be application/x-www-form-urlencoded");
   }
-  auto form = FormBody::Parse(req.body);
+  auto form = FormBody::Parse(body);
   if (!form.ok()) return SendOAuthError(res, "invalid_request", form.status().message());
   ExchangeRequest request;
   std::string error, description;
@@ -232,16 +232,19 @@ absl::StatusOr<std::unique_ptr<HttpApi>> HttpApi::Bind(const ListenerConfig& lis
 }
 
 void HttpApi::Serve(const std::string& issuer_url, const TokenExchange* exchange,
-                    const KeyManager* keys, ReadinessCheck readiness) {
+                    const KeyManager* keys, ReadinessCheck readiness, ReadinessCheck details) {
   httplib::Server& svr = *server_;
   const LimitsConfig& limits = limits_;
   int threads = limits.http_threads > 0
                     ? limits.http_threads
-                    : std::max(8, 2 * static_cast<int>(std::thread::hardware_concurrency()));
+                    : std::max(64, 8 * static_cast<int>(std::thread::hardware_concurrency()));
   svr.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   svr.set_payload_max_length(limits.max_body_bytes);
+  // httplib holds one pool thread per connection: short read and idle
+  // timeouts bound what a slow or idle client can take from others.
   svr.set_keep_alive_max_count(1000);
-  svr.set_read_timeout(10, 0);
+  svr.set_keep_alive_timeout(2);
+  svr.set_read_timeout(3, 0);
   svr.set_write_timeout(10, 0);
   const size_t max_header_bytes = limits.max_header_bytes;
   svr.set_pre_routing_handler(
@@ -265,8 +268,31 @@ void HttpApi::Serve(const std::string& issuer_url, const TokenExchange* exchange
     res.set_header("Cache-Control", "public, max-age=60");
     res.set_content(keys->PublicJwks(), "application/jwk-set+json");
   });
-  svr.Post("/oauth2/token", [exchange](const httplib::Request& req, httplib::Response& res) {
-    HandleToken(exchange, req, res);
+  // A ContentReader handler: Debian's httplib would otherwise parse (and cap
+  // at 8 KiB) form bodies itself; we read the body and parse it strictly.
+  svr.Post("/oauth2/token", [exchange](const httplib::Request& req, httplib::Response& res,
+                                       const httplib::ContentReader& read) {
+    std::string body;
+    const bool complete = read([&body](const char* data, size_t n) {
+      body.append(data, n);
+      return true;
+    });
+    if (!complete) {
+      // httplib has set 413 (over max_body_bytes) or 400 (broken body).
+      const int status = res.status == 413 ? 413 : 400;
+      SendOAuthError(res, "invalid_request",
+                     status == 413 ? "request body too large" : "the request body cannot be read");
+      res.status = status;
+      return;
+    }
+    HandleToken(exchange, req, body, res);
+  });
+  svr.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (req.path != "/oauth2/token" || !res.body.empty()) return;
+    const int status = res.status;
+    SendOAuthError(res, "invalid_request",
+                   status == 413 ? "request body too large" : "malformed HTTP request");
+    res.status = status;
   });
   svr.Get("/oauth2/token", [](const httplib::Request&, httplib::Response& res) {
     SendOAuthError(res, "invalid_request", "the token endpoint takes POST");
@@ -276,15 +302,16 @@ void HttpApi::Serve(const std::string& issuer_url, const TokenExchange* exchange
   svr.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok\n", "text/plain");
   });
-  svr.Get("/readyz", [readiness](const httplib::Request&, httplib::Response& res) {
+  svr.Get("/readyz", [readiness, details](const httplib::Request&, httplib::Response& res) {
     std::vector<std::string> problems = readiness ? readiness() : std::vector<std::string>{};
-    if (problems.empty()) {
-      res.set_content("ready\n", "text/plain");
-    } else {
-      res.status = 503;
-      res.set_content(absl::StrCat("not ready: ", absl::StrJoin(problems, "; "), "\n"),
-                      "text/plain");
+    std::string body = problems.empty()
+                           ? std::string("ready\n")
+                           : absl::StrCat("not ready: ", absl::StrJoin(problems, "; "), "\n");
+    if (details) {
+      for (const std::string& line : details()) absl::StrAppend(&body, "  ", line, "\n");
     }
+    if (!problems.empty()) res.status = 503;
+    res.set_content(body, "text/plain");
   });
   svr.set_exception_handler(
       [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {

@@ -34,8 +34,9 @@ class HttpApi {
   // Serve starts answering on the bound socket, on its own threads.
   // `issuer_url` is Writ's own issuer (the discovery document's "issuer").
   // Every pointer must outlive the HttpApi. Call once.
-  void Serve(const std::string& issuer_url, const TokenExchange* exchange,
-             const KeyManager* keys, ReadinessCheck readiness);
+  // `readiness` decides /readyz; `details` adds informational lines to it.
+  void Serve(const std::string& issuer_url, const TokenExchange* exchange, const KeyManager* keys,
+             ReadinessCheck readiness, ReadinessCheck details = nullptr);
   ~HttpApi();
 
   // port is the bound port.

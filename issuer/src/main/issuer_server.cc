@@ -106,8 +106,9 @@ absl::StatusOr<std::unique_ptr<IssuerServer>> IssuerServer::Start(IssuerConfig c
   }
   auto server = std::unique_ptr<IssuerServer>(new IssuerServer(std::move(p)));
   IssuerServer* self = server.get();
-  server->parts_->http->Serve(server->parts_->issuer_url, server->parts_->exchange.get(),
-                              server->parts_->keys.get(), [self] { return self->Readiness(); });
+  server->parts_->http->Serve(
+      server->parts_->issuer_url, server->parts_->exchange.get(), server->parts_->keys.get(),
+      [self] { return self->Readiness(); }, [self] { return self->IssuerKeyStates(); });
   server->parts_->attestor->StartWarmUp();
   return server;
 }
@@ -129,15 +130,23 @@ void IssuerServer::Stop() {
 absl::Status IssuerServer::ReloadPolicies() { return parts_->policies->Reload(); }
 
 std::vector<std::string> IssuerServer::Readiness() const {
+  // Ready means this server can decide and record: the signing key, the
+  // policies and the ledger. A trusted issuer whose keys cannot be fetched
+  // only fails its own requests (isolation), so it does not make the whole
+  // server unready: see IssuerKeyStates.
   std::vector<std::string> problems;
   if (!parts_->ledger->Healthy()) problems.push_back("ledger cannot record");
-  for (const IssuerKeyState& s : parts_->attestor->KeyStates()) {
-    if (!s.ready) {
-      problems.push_back(absl::StrCat("no keys yet for issuer ", s.name,
-                                      s.last_error.empty() ? "" : ": ", s.last_error));
-    }
-  }
   return problems;
+}
+
+std::vector<std::string> IssuerServer::IssuerKeyStates() const {
+  std::vector<std::string> lines;
+  for (const IssuerKeyState& s : parts_->attestor->KeyStates()) {
+    lines.push_back(absl::StrCat(s.name, ": ", s.ready ? "keys ready" : "no keys", " (",
+                                 s.key_count, " keys",
+                                 s.last_error.empty() ? "" : "; last error: ", s.last_error, ")"));
+  }
+  return lines;
 }
 
 void IssuerServer::Describe(std::ostream& out) const {

@@ -34,8 +34,13 @@ class IssuerServer {
   // whose self-tests fail, is refused with the errors; the set in force stays.
   absl::Status ReloadPolicies();
 
-  // Readiness lists what is not ready (empty: ready).
+  // Readiness lists what is not ready (empty: ready): the ledger cannot
+  // record. Trusted issuers' key states do not count (see IssuerKeyStates).
   std::vector<std::string> Readiness() const;
+
+  // IssuerKeyStates describes each trusted issuer's keys, one line each (for
+  // /readyz's body and operators). No key material.
+  std::vector<std::string> IssuerKeyStates() const;
 
   // Stop stops accepting, finishes requests in flight and closes the ledger.
   void Stop();

@@ -46,8 +46,8 @@ void WriteActors(JsonWriter& w, const std::vector<ActorRef>& actors, size_t i) {
 absl::StatusOr<MintedToken> JwtMinter::Mint(const MintRequest& r) const {
   if (r.subject.empty()) return absl::InvalidArgumentError("minted token needs a subject");
   if (r.audience.empty()) return absl::InvalidArgumentError("minted token needs an audience");
-  if (r.lifetime <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError("minted token needs a positive lifetime");
+  if (r.lifetime < absl::Seconds(1)) {
+    return absl::InvalidArgumentError("minted token needs a lifetime of at least 1 s");
   }
   MintedToken out;
   ASSIGN_OR_RETURN(out.jti, NewJti());
@@ -70,7 +70,8 @@ absl::StatusOr<MintedToken> JwtMinter::Mint(const MintRequest& r) const {
   w.Int64(iat);
   Member(w, "jti", out.jti);
   Member(w, "client_id", r.client_id);
-  Member(w, "scope", absl::StrJoin(r.scopes, " "));
+  // RFC 9068 2.2.3: "scope" when scopes were granted; absent otherwise.
+  if (!r.scopes.empty()) Member(w, "scope", absl::StrJoin(r.scopes, " "));
   WriteActors(w, r.actors, 0);
   String(w, "attest");
   w.StartObject();

@@ -61,7 +61,7 @@ class JwtMinter {
       : issuer_url_(std::move(issuer_url)), keys_(keys), clock_(clock) {}
 
   // Mint returns a signed token. kInvalidArgument for an empty subject or
-  // audience or a lifetime that is not positive; kInternal when signing fails.
+  // audience or a lifetime under 1 s; kInternal when signing fails.
   absl::StatusOr<MintedToken> Mint(const MintRequest& request) const;
 
   const std::string& issuer_url() const { return issuer_url_; }

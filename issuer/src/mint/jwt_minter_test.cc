@@ -140,3 +140,25 @@ TEST_F(JwtMinterTest, RefusesMissingSubjectAudienceOrLifetime) {
 
 }  // namespace
 }  // namespace writ::issuer
+
+namespace writ::issuer {
+namespace {
+
+TEST_F(JwtMinterTest, NoScopeClaimWhenNoScopeIsGranted) {
+  MintRequest r = Request();
+  r.scopes.clear();
+  auto minted = minter_.Mint(r);
+  ASSERT_TRUE(minted.ok());
+  auto jwt = Verify(minted->token);
+  ASSERT_TRUE(jwt.ok());
+  EXPECT_FALSE(jwt->claims.Has("scope"));
+}
+
+TEST_F(JwtMinterTest, SubSecondLifetimeIsRefusedNotTruncatedToZero) {
+  MintRequest r = Request();
+  r.lifetime = absl::Milliseconds(500);
+  EXPECT_EQ(minter_.Mint(r).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace writ::issuer

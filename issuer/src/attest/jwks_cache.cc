@@ -142,7 +142,16 @@ absl::StatusOr<std::shared_ptr<const JwkSet>> IssuerKeys::KeysAfterUnknownKid(
 
 absl::Status IssuerKeys::FetchLocked() {
   if (!idle_) {
+    // Waiting callers hold server threads that other issuers' requests need:
+    // past a few, answer "try again" at once instead of queueing behind a
+    // slow issuer.
+    if (waiters_ >= kMaxFetchWaiters) {
+      return absl::UnavailableError(absl::StrCat("the keys of issuer \"", config_.name,
+                                                 "\" are being fetched; try again"));
+    }
+    ++waiters_;
     mu_.Await(absl::Condition(&idle_));
+    --waiters_;
     return last_status_;
   }
   idle_ = false;

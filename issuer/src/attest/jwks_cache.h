@@ -112,6 +112,10 @@ class IssuerKeys {
   std::string jwks_uri_ ABSL_GUARDED_BY(mu_);
   absl::Time discovered_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   bool idle_ ABSL_GUARDED_BY(mu_) = true;
+  // waiters_ counts callers waiting for the fetch in flight; at most
+  // kMaxFetchWaiters wait, later ones get kUnavailable at once.
+  static constexpr int kMaxFetchWaiters = 16;
+  int waiters_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t fetches_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Status last_status_ ABSL_GUARDED_BY(mu_);
 };

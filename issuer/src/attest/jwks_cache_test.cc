@@ -251,6 +251,31 @@ TEST_F(JwksCacheTest, ConcurrentColdCallersShareOneFetchAndStateNeverBlocks) {
   EXPECT_EQ(fetcher_.count(kJwksUri), 1);
 }
 
+TEST_F(JwksCacheTest, AtMostSixteenCallersWaitForASlowFetch) {
+  absl::Notification gate;
+  fetcher_.gate_ = &gate;
+  auto keys = NewKeys();
+  std::atomic<int> ok{0}, unavailable{0};
+  auto call = [&] {
+    absl::StatusOr<std::shared_ptr<const JwkSet>> k = keys->Keys();
+    if (k.ok()) ++ok;
+    if (k.status().code() == absl::StatusCode::kUnavailable) ++unavailable;
+  };
+  std::vector<std::thread> threads;
+  threads.emplace_back(call);
+  fetcher_.entered_.WaitForNotification();  // the first caller is fetching
+  for (int i = 0; i < 39; ++i) threads.emplace_back(call);
+  // 16 wait for the fetch; the other 23 are answered at once, while the
+  // fetch is still held at the gate.
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (unavailable.load() < 23 && absl::Now() < deadline) std::this_thread::yield();
+  EXPECT_EQ(unavailable.load(), 23);
+  gate.Notify();
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 17);
+  EXPECT_EQ(unavailable.load(), 23);
+}
+
 TEST_F(JwksCacheTest, StaleKeysServeWhileAnotherCallerRefreshes) {
   auto keys = NewKeys();
   ASSERT_OK_AND_ASSIGN(auto good, keys->Keys());

@@ -20,6 +20,12 @@ class Attestor {
   //   kUnavailable       the issuer's keys cannot be obtained right now.
   // Messages say what failed and never contain the token.
   virtual absl::StatusOr<AttestedIdentity> Attest(absl::string_view token) = 0;
+
+  // Forget undoes what Attest remembered of `identity` (a one-time "jti"),
+  // for an exchange that then failed through no fault of the caller (an
+  // outage), so the caller's retry is not refused as a replay. Default:
+  // nothing to undo.
+  virtual void Forget(const AttestedIdentity& identity) { (void)identity; }
 };
 
 }  // namespace writ::issuer

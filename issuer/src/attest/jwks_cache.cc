@@ -146,8 +146,8 @@ absl::Status IssuerKeys::FetchLocked() {
     // past a few, answer "try again" at once instead of queueing behind a
     // slow issuer.
     if (waiters_ >= kMaxFetchWaiters) {
-      return absl::UnavailableError(absl::StrCat("the keys of issuer \"", config_.name,
-                                                 "\" are being fetched; try again"));
+      return absl::UnavailableError(
+          absl::StrCat("the keys of issuer \"", config_.name, "\" are being fetched; try again"));
     }
     ++waiters_;
     mu_.Await(absl::Condition(&idle_));

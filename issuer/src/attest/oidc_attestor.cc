@@ -174,4 +174,10 @@ absl::StatusOr<AttestedIdentity> OidcAttestor::Attest(absl::string_view token) {
   return AttestedIdentity{config.name, iss, claims.subject(), claims.jwt_id(), expires_at, claims};
 }
 
+void OidcAttestor::Forget(const AttestedIdentity& identity) {
+  auto it = by_iss_.find(identity.issuer);
+  if (it == by_iss_.end() || !it->second->config->one_time_jti || identity.jti.empty()) return;
+  replay_.Forget(it->second->config->name, identity.jti);
+}
+
 }  // namespace writ::issuer

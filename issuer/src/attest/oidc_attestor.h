@@ -58,6 +58,9 @@ class OidcAttestor final : public Attestor {
   // Attest: see Attestor::Attest and the class comment.
   absl::StatusOr<AttestedIdentity> Attest(absl::string_view token) override;
 
+  // Forget releases the identity's jti when its issuer has one_time_jti.
+  void Forget(const AttestedIdentity& identity) override;
+
   // issuers returns the configuration, in the order given to New.
   const std::vector<TrustedIssuerConfig>& issuers() const { return configs_; }
 

@@ -24,13 +24,30 @@ void ReplayCache::Purge(Shard& shard, absl::Time now) {
   shard.earliest = earliest;
 }
 
-absl::Status ReplayCache::CheckAndRemember(absl::string_view issuer, absl::string_view jti,
-                                           absl::Time forget_after) {
-  // The length prefix keeps ("a", "bc") and ("ab", "c") apart.
-  const std::string key = Sha256(absl::StrCat(issuer.size(), ":", issuer, jti));
+namespace {
+// The length prefix keeps ("a", "bc") and ("ab", "c") apart.
+std::string ReplayKey(absl::string_view issuer, absl::string_view jti) {
+  return Sha256(absl::StrCat(issuer.size(), ":", issuer, jti));
+}
+}  // namespace
+
+ReplayCache::Shard& ReplayCache::ShardFor(const std::string& key) const {
   uint64_t pick;
   std::memcpy(&pick, key.data(), sizeof(pick));
-  Shard& shard = shards_[pick % shard_count_];
+  return shards_[pick % shard_count_];
+}
+
+void ReplayCache::Forget(absl::string_view issuer, absl::string_view jti) {
+  const std::string key = ReplayKey(issuer, jti);
+  Shard& shard = ShardFor(key);
+  absl::MutexLock lock(&shard.mu);
+  shard.entries.erase(key);
+}
+
+absl::Status ReplayCache::CheckAndRemember(absl::string_view issuer, absl::string_view jti,
+                                           absl::Time forget_after) {
+  const std::string key = ReplayKey(issuer, jti);
+  Shard& shard = ShardFor(key);
   const absl::Time now = clock_->Now();
 
   absl::MutexLock lock(&shard.mu);

@@ -40,6 +40,10 @@ class ReplayCache {
   // CheckAndRemember records (`issuer`, `jti`) until `forget_after`. Returns
   // OK the first time; kUnauthenticated when the pair is already remembered
   // and not yet forgotten (a replay); kUnavailable when the cache is full.
+  // Forget drops (`issuer`, `jti`), so the same token may be used again:
+  // for an exchange that failed through no fault of the caller.
+  void Forget(absl::string_view issuer, absl::string_view jti);
+
   absl::Status CheckAndRemember(absl::string_view issuer, absl::string_view jti,
                                 absl::Time forget_after);
 
@@ -57,6 +61,7 @@ class ReplayCache {
   };
   // Purge drops the entries forgotten at `now` and recomputes `earliest`.
   static void Purge(Shard& shard, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
+  Shard& ShardFor(const std::string& key) const;
 
   const Clock* const clock_;
   const size_t per_shard_;

@@ -95,6 +95,14 @@ ExchangeResult TokenExchange::Exchange(const ExchangeRequest& req,
                   "invalid_request");
   }
 
+  // A ledger that cannot record means no answer but 503: say so before the
+  // attestation spends a one-time token.
+  if (!ledger_->Healthy()) {
+    return reject(absl::UnavailableError("the ledger cannot record decisions; no credential is "
+                                         "issued until it can"),
+                  "temporarily_unavailable");
+  }
+
   LedgerRecord rec;
   rec.time = clock_->Now();
   rec.request_id = out.request_id;
@@ -106,8 +114,16 @@ ExchangeResult TokenExchange::Exchange(const ExchangeRequest& req,
   rec.credential_kind = "jwt";
   rec.decision = "deny";
 
+  // Identities attested so far, released again if the exchange then fails
+  // through our fault (see Attestor::Forget).
+  std::vector<AttestedIdentity> attested;
+  auto release_on_outage = [&] {
+    const absl::StatusCode code = out.status.code();
+    if (code != absl::StatusCode::kUnavailable && code != absl::StatusCode::kInternal) return;
+    for (const AttestedIdentity& id : attested) attestor_->Forget(id);
+  };
   // Every answer from here on is recorded first; no record, no answer but 503.
-  auto finish = [&](absl::Status status, const char* oauth_error) {
+  auto record_and_answer = [&](absl::Status status, const char* oauth_error) {
     if (!status.ok()) {
       rec.error = oauth_error;
       if (rec.reasons.empty()) rec.reasons.push_back(std::string(status.message()));
@@ -124,12 +140,18 @@ ExchangeResult TokenExchange::Exchange(const ExchangeRequest& req,
     out.oauth_error = out.status.ok() ? "" : oauth_error;
     return out;
   };
+  auto finish = [&](absl::Status status, const char* oauth_error) {
+    ExchangeResult result = record_and_answer(std::move(status), oauth_error);
+    release_on_outage();
+    return result;
+  };
 
   absl::StatusOr<AttestedIdentity> identity = attestor_->Attest(req.subject_token);
   if (!identity.ok()) {
     auto [status, code] = AttestationFailure(identity.status(), "subject_token");
     return finish(status, code);
   }
+  attested.push_back(*identity);
   rec.attested_issuer = identity->issuer;
   rec.attested_subject = identity->subject;
 
@@ -149,6 +171,7 @@ ExchangeResult TokenExchange::Exchange(const ExchangeRequest& req,
       auto [status, code] = AttestationFailure(actor.status(), "actor_token");
       return finish(status, code);
     }
+    attested.push_back(*actor);
     rec.actors.push_back(actor->subject);
     preq.actors.push_back(*std::move(actor));
   }

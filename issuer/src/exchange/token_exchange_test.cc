@@ -15,10 +15,14 @@ class FakeAttestor final : public Attestor {
  public:
   absl::StatusOr<AttestedIdentity> Attest(absl::string_view token) override {
     auto it = results.find(std::string(token));
+    ++calls;
     if (it == results.end()) return absl::UnauthenticatedError("token issuer \"x\" is not trusted");
     return it->second;
   }
+  void Forget(const AttestedIdentity& id) override { forgotten.push_back(id.subject); }
   std::map<std::string, absl::StatusOr<AttestedIdentity>> results;
+  int calls = 0;
+  std::vector<std::string> forgotten;
 };
 
 class FakePolicy final : public PolicySource {
@@ -40,7 +44,7 @@ class MemoryLedger final : public Ledger {
  public:
   absl::Status Append(const LedgerRecord& r) override {
     absl::MutexLock l(&mu);
-    if (fail) return absl::UnavailableError("disk full");
+    if (fail || fail_appends) return absl::UnavailableError("disk full");
     records.push_back(r);
     return absl::OkStatus();
   }
@@ -52,7 +56,8 @@ class MemoryLedger final : public Ledger {
   }
   bool Healthy() const override { return !fail; }
   mutable absl::Mutex mu;
-  bool fail = false;
+  bool fail = false;          // unhealthy: every Append fails
+  bool fail_appends = false;  // looks healthy, but the next Append fails
   std::vector<LedgerRecord> records;
 };
 
@@ -144,6 +149,30 @@ TEST_F(TokenExchangeTest, LedgerFailureMeansNoTokenAndUnavailable) {
   EXPECT_EQ(res.status.code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(res.oauth_error, "temporarily_unavailable");
   EXPECT_TRUE(res.minted.token.empty());
+}
+
+TEST_F(TokenExchangeTest, UnhealthyLedgerAnswers503BeforeAttesting) {
+  ledger_.fail = true;
+  ExchangeResult res = Run(Request());
+  EXPECT_EQ(res.status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(attestor_.calls, 0);
+}
+
+TEST_F(TokenExchangeTest, OutageAfterAttestationReleasesTheOneTimeTokens) {
+  ledger_.fail_appends = true;
+  ExchangeRequest r = Request();
+  r.actor_token = "agent";
+  r.actor_token_type = kTokenTypeJwt;
+  ExchangeResult res = Run(r);
+  EXPECT_EQ(res.status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(res.minted.token.empty());
+  EXPECT_EQ(attestor_.forgotten, (std::vector<std::string>{"repo:acme/app", "agent:bot"}));
+}
+
+TEST_F(TokenExchangeTest, DenialsDoNotReleaseOneTimeTokens) {
+  policy_.decision = Decision{};
+  EXPECT_EQ(Run(Request()).status.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(attestor_.forgotten.empty());
 }
 
 TEST_F(TokenExchangeTest, LedgerFailureOnADenialIsAlsoUnavailable) {

@@ -23,6 +23,7 @@
 // Crypto bound: RS256 parse+verify of a pool token + ES256 sign of an
 // access-token payload, with writ's JOSE, on 1 and 2 threads.
 #include <stdlib.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
@@ -200,10 +201,19 @@ double CryptoRate(int threads, double seconds, const std::vector<std::string>& p
   return total / std::chrono::duration<double>(SteadyClock::now() - start).count();
 }
 
+// ProcessCpuSeconds is user + system CPU time of the whole process (load
+// generator, issuer and provider alike).
+double ProcessCpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
 struct PhaseResult {
   long ok = 0;
   std::map<std::string, long> errors;
   double seconds = 0;
+  double cpu_cores = 0;  // process CPU time / wall time: cores kept busy
   std::vector<int64_t> latency_ns;  // every request, errors included
   long total() const { return static_cast<long>(latency_ns.size()); }
   double throughput() const { return ok / seconds; }
@@ -222,6 +232,7 @@ PhaseResult RunPhase(std::vector<std::unique_ptr<ExchangeClient>>& clients,
     std::vector<int64_t> latency_ns;
   };
   std::vector<PerThread> per(c);
+  const double cpu_before = ProcessCpuSeconds();
   const auto start = SteadyClock::now() + std::chrono::milliseconds(5);
   const SteadyClock::time_point deadline =
       start + std::chrono::duration_cast<SteadyClock::duration>(
@@ -257,6 +268,8 @@ PhaseResult RunPhase(std::vector<std::unique_ptr<ExchangeClient>>& clients,
   }
   for (auto& t : threads) t.join();
   PhaseResult r;
+  r.cpu_cores = (ProcessCpuSeconds() - cpu_before) /
+                std::chrono::duration<double>(SteadyClock::now() - start).count();
   // Closed loop: the last answers arrive a little after the deadline.
   r.seconds = std::chrono::duration<double>(std::max(SteadyClock::now(), deadline) - start).count();
   for (PerThread& p : per) {
@@ -283,9 +296,10 @@ void PrintPhase(const char* transport, const char* phase, const PhaseResult& r) 
   }
   if (!errors.empty()) errors += ")";
   std::printf(
-      "  %-4s %-22s requests %7ld  errors %ld%s\n"
+      "  %-4s %-22s requests %7ld  errors %ld%s  cpu %.2f cores = %.0f us/request\n"
       "       %-22s throughput %8.0f/s   latency ms p50 %6.2f  p99 %6.2f  p99.9 %6.2f  max %6.2f\n",
-      transport, phase, r.total(), n_errors, errors.c_str(), "", r.throughput(),
+      transport, phase, r.total(), n_errors, errors.c_str(), r.cpu_cores,
+      r.total() > 0 ? 1e6 * r.cpu_cores * r.seconds / r.total() : 0.0, "", r.throughput(),
       PercentileMs(r.latency_ns, 50), PercentileMs(r.latency_ns, 99),
       PercentileMs(r.latency_ns, 99.9), PercentileMs(r.latency_ns, 100));
   std::fflush(stdout);

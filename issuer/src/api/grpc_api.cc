@@ -2,8 +2,10 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -284,6 +286,14 @@ absl::StatusOr<std::unique_ptr<GrpcApi>> GrpcApi::Start(const ListenerConfig& li
   // As for HTTP: no SO_REUSEPORT, so a second server cannot share the port.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(static_cast<int>(limits.max_grpc_message_bytes));
+  // The sync server ends a handler thread when more than MAX_POLLERS (default
+  // 2) threads are idle, and makes a new one when none is: with more than two
+  // requests in flight that is a thread created and destroyed every few
+  // requests. Keep as many idle threads as HTTP has workers.
+  const int pollers = limits.http_threads > 0
+                          ? limits.http_threads
+                          : std::max(8, 2 * static_cast<int>(std::thread::hardware_concurrency()));
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, pollers);
   builder.RegisterService(api->token_service_.get());
   builder.RegisterService(api->policy_service_.get());
   builder.RegisterService(api->ledger_service_.get());

@@ -1,0 +1,410 @@
+// issuer_load: end-to-end token-exchange throughput and latency of
+// writ-issuer, next to the crypto-only bound measured in the same run on the
+// same cores. Load generator, issuer and test OIDC provider share the process
+// (and the machine's cores).
+//
+//   issuer_load [--transport grpc|http|both] [--clients N] [--seconds S]
+//               [--pool N] [--rate R] [--http-threads N] [--per-channel N]
+//               [--crypto-seconds S] [--dir PARENT]
+//
+// Set-up: a TestOidcProvider (RS256) and an IssuerServer on port 0 with the
+// durable ledger (RocksDB, sync writes) in a fresh directory under PARENT
+// (default /tmp; removed at exit) and one policy allowing the bench's tokens.
+// A pool of distinct tokens (distinct sub, jti, repository, run_id) is minted
+// before any timing.
+//
+// Phases, per transport:
+//   peak       closed loop: N clients each send the next request as soon as
+//              the last one is answered, for S seconds (after a 1 s warm-up).
+//   open loop  a fixed arrival schedule at R req/s (default: half the peak
+//              just measured); latency counts from the scheduled send time,
+//              so a stalled server is charged for the requests it delayed
+//              (no coordinated omission).
+// Crypto bound: RS256 parse+verify of a pool token + ES256 sign of an
+// access-token payload, with writ's JOSE, on 1 and 2 threads.
+#include <stdlib.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "bench/load_clients.h"
+#include "issuer/src/config/issuer_config.h"
+#include "issuer/src/main/issuer_server.h"
+#include "tests/testing/test_oidc_provider.h"
+#include "writ/crypto/keys.h"
+#include "writ/jose/jwk.h"
+#include "writ/jose/jws.h"
+#include "writ/jose/jws_verifier.h"
+#include "writ/jose/signer.h"
+
+namespace writ::bench {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+constexpr char kAudience[] = "https://api.bench.example";
+constexpr char kScope[] = "deploy:write";
+
+constexpr char kPolicy[] = R"(rules:
+  - name: bench-jobs
+    description: issuer_load's tokens
+    issuer: bench
+    subject_pattern: "bench:job-[0-9]+"
+    claims:
+      ref: refs/heads/main
+    grant:
+      subject: "spiffe://bench.example/ci/{repository}"
+      audiences: ["https://api.bench.example"]
+      scopes: ["deploy:read", "deploy:write"]
+      default_scopes: ["deploy:read"]
+      include_claims: [repository, run_id]
+tests:
+  - name: a bench job may deploy
+    identity:
+      issuer: bench
+      subject: "bench:job-1"
+      claims: {repository: acme/app-1, ref: refs/heads/main, run_id: "1"}
+    request: {audience: "https://api.bench.example", scopes: [deploy:write]}
+    expect: {decision: allow, rule: bench-jobs}
+)";
+
+struct Flags {
+  std::string transport = "both";
+  int clients = 8;
+  double seconds = 10;
+  int pool = 20000;
+  double rate = 0;  // 0: half of the measured peak
+  int http_threads = 0;
+  int per_channel = 4;
+  double crypto_seconds = 2;
+  std::string dir = "/tmp";
+};
+
+std::string g_data_dir;  // removed by Die and at exit
+
+[[noreturn]] void Die(const std::string& what) {
+  std::fprintf(stderr, "issuer_load: %s\n", what.c_str());
+  if (!g_data_dir.empty()) std::filesystem::remove_all(g_data_dir);
+  std::exit(1);
+}
+
+template <typename T>
+T Check(absl::StatusOr<T> v, const char* what) {
+  if (!v.ok()) Die(absl::StrCat(what, ": ", v.status().message()));
+  return *std::move(v);
+}
+
+Flags ParseFlags(int argc, char** argv) {
+  Flags f;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) Die(absl::StrCat(a, " needs a value"));
+      return argv[++i];
+    };
+    if (a == "--transport") {
+      f.transport = value();
+    } else if (a == "--clients") {
+      f.clients = std::atoi(value().c_str());
+    } else if (a == "--seconds") {
+      f.seconds = std::atof(value().c_str());
+    } else if (a == "--pool") {
+      f.pool = std::atoi(value().c_str());
+    } else if (a == "--rate") {
+      f.rate = std::atof(value().c_str());
+    } else if (a == "--http-threads") {
+      f.http_threads = std::atoi(value().c_str());
+    } else if (a == "--per-channel") {
+      f.per_channel = std::atoi(value().c_str());
+    } else if (a == "--crypto-seconds") {
+      f.crypto_seconds = std::atof(value().c_str());
+    } else if (a == "--dir") {
+      f.dir = value();
+    } else {
+      Die(absl::StrCat("unknown flag ", a,
+                       " (flags: --transport grpc|http|both --clients N --seconds S --pool N "
+                       "--rate R --http-threads N --per-channel N --crypto-seconds S --dir D)"));
+    }
+  }
+  if (f.transport != "grpc" && f.transport != "http" && f.transport != "both") {
+    Die("--transport must be grpc, http or both");
+  }
+  if (f.clients < 1 || f.pool < 1 || f.seconds <= 0 || f.per_channel < 1) Die("bad flag value");
+  return f;
+}
+
+// MintPool mints `n` distinct RS256 tokens on `threads` threads.
+std::vector<std::string> MintPool(const test::TestOidcProvider& idp, int n, int threads) {
+  std::vector<std::string> pool(n);
+  const absl::Time now = absl::Now();
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      for (int i = t; i < n; i += threads) {
+        std::string claims = absl::StrCat(R"({"sub":"bench:job-)", i, R"(","repository":"acme/app-)",
+                                          i % 97, R"(","ref":"refs/heads/main","run_id":")", i,
+                                          R"(","jti":"bench-)", i, "-", absl::ToUnixNanos(now),
+                                          R"("})");
+        pool[i] = Check(idp.Mint(now, claims), "mint");
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  return pool;
+}
+
+// CryptoRate is exchanges/s of the crypto alone: parse + RS256 verify of a
+// pool token, ES256 sign of an access-token-sized payload.
+double CryptoRate(int threads, double seconds, const std::vector<std::string>& pool,
+                  const JwkSet& jwks, const Signer& signer) {
+  std::atomic<long> total{0};
+  std::atomic<bool> failed{false};
+  const auto deadline = SteadyClock::now() + std::chrono::duration<double>(seconds);
+  std::vector<std::thread> workers;
+  const auto start = SteadyClock::now();
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      long n = 0;
+      size_t idx = t * 7919;
+      while (SteadyClock::now() < deadline) {
+        for (int k = 0; k < 10; ++k, ++n) {
+          const std::string& token = pool[idx++ % pool.size()];
+          auto jws = ParseCompactJws(token);
+          if (!jws.ok() || !VerifyJws(*jws, jwks).ok()) failed = true;
+          std::string payload = absl::StrCat(
+              R"({"iss":"http://127.0.0.1:8080","sub":"spiffe://bench.example/ci/acme/app-1",)",
+              R"("aud":"https://api.bench.example","exp":1900000300,"iat":1900000000,)",
+              R"("nbf":1900000000,"jti":"3f1c2a9e-6b7d-4e8f-9a0b-)", n,
+              R"(","client_id":"bench:bench:job-1","scope":"deploy:write",)",
+              R"("repository":"acme/app-1","run_id":"1"})");
+          if (!SignCompactJws(signer, "at+jwt", payload).ok()) failed = true;
+        }
+      }
+      total += n;
+    });
+  }
+  for (auto& w : workers) w.join();
+  if (failed) Die("crypto bound: a verify or sign failed");
+  return total / std::chrono::duration<double>(SteadyClock::now() - start).count();
+}
+
+// ProcessCpuSeconds is user + system CPU time of the whole process (load
+// generator, issuer and provider alike).
+double ProcessCpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+struct PhaseResult {
+  long ok = 0;
+  std::map<std::string, long> errors;
+  double seconds = 0;
+  double cpu_cores = 0;  // process CPU time / wall time: cores kept busy
+  std::vector<int64_t> latency_ns;  // every request, errors included
+  long total() const { return static_cast<long>(latency_ns.size()); }
+  double throughput() const { return ok / seconds; }
+};
+
+// RunPhase drives the clients for `seconds`. rate <= 0: closed loop; else
+// open loop at `rate` req/s, client i sending requests i, i+C, i+2C, ... of
+// the global schedule, latency measured from each request's scheduled time.
+PhaseResult RunPhase(std::vector<std::unique_ptr<ExchangeClient>>& clients,
+                     const std::vector<std::string>& pool, std::atomic<size_t>& next_token,
+                     double seconds, double rate) {
+  const int c = static_cast<int>(clients.size());
+  struct PerThread {
+    long ok = 0;
+    std::map<std::string, long> errors;
+    std::vector<int64_t> latency_ns;
+  };
+  std::vector<PerThread> per(c);
+  const double cpu_before = ProcessCpuSeconds();
+  const auto start = SteadyClock::now() + std::chrono::milliseconds(5);
+  const SteadyClock::time_point deadline =
+      start + std::chrono::duration_cast<SteadyClock::duration>(
+                  std::chrono::duration<double>(seconds));
+  std::vector<std::thread> threads;
+  for (int i = 0; i < c; ++i) {
+    threads.emplace_back([&, i] {
+      PerThread& me = per[i];
+      me.latency_ns.reserve(static_cast<size_t>(
+          (rate > 0 ? rate / c : 5000.0) * seconds * 1.2 + 16));
+      std::string error;
+      std::this_thread::sleep_until(start);
+      for (long k = 0;; ++k) {
+        SteadyClock::time_point sent;
+        if (rate > 0) {
+          sent = start + std::chrono::duration_cast<SteadyClock::duration>(
+                             std::chrono::duration<double>((k * c + i) / rate));
+          if (sent >= deadline) break;
+          std::this_thread::sleep_until(sent);
+        } else {
+          sent = SteadyClock::now();
+          if (sent >= deadline) break;
+        }
+        const std::string& token = pool[next_token.fetch_add(1) % pool.size()];
+        if (clients[i]->Exchange(token, &error)) {
+          ++me.ok;
+        } else {
+          ++me.errors[error];
+        }
+        me.latency_ns.push_back((SteadyClock::now() - sent).count());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  PhaseResult r;
+  r.cpu_cores = (ProcessCpuSeconds() - cpu_before) /
+                std::chrono::duration<double>(SteadyClock::now() - start).count();
+  // Closed loop: the last answers arrive a little after the deadline.
+  r.seconds = std::chrono::duration<double>(std::max(SteadyClock::now(), deadline) - start).count();
+  for (PerThread& p : per) {
+    r.ok += p.ok;
+    for (auto& [k, v] : p.errors) r.errors[k] += v;
+    r.latency_ns.insert(r.latency_ns.end(), p.latency_ns.begin(), p.latency_ns.end());
+  }
+  std::sort(r.latency_ns.begin(), r.latency_ns.end());
+  return r;
+}
+
+double PercentileMs(const std::vector<int64_t>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  size_t rank = static_cast<size_t>(p / 100.0 * sorted.size());
+  return sorted[std::min(rank, sorted.size() - 1)] / 1e6;
+}
+
+void PrintPhase(const char* transport, const char* phase, const PhaseResult& r) {
+  std::string errors;
+  long n_errors = 0;
+  for (const auto& [k, v] : r.errors) {
+    absl::StrAppend(&errors, errors.empty() ? " (" : ", ", k, ": ", v);
+    n_errors += v;
+  }
+  if (!errors.empty()) errors += ")";
+  std::printf(
+      "  %-4s %-22s requests %7ld  errors %ld%s  cpu %.2f cores = %.0f us/request\n"
+      "       %-22s throughput %8.0f/s   latency ms p50 %6.2f  p99 %6.2f  p99.9 %6.2f  max %6.2f\n",
+      transport, phase, r.total(), n_errors, errors.c_str(), r.cpu_cores,
+      r.total() > 0 ? 1e6 * r.cpu_cores * r.seconds / r.total() : 0.0, "", r.throughput(),
+      PercentileMs(r.latency_ns, 50), PercentileMs(r.latency_ns, 99),
+      PercentileMs(r.latency_ns, 99.9), PercentileMs(r.latency_ns, 100));
+  std::fflush(stdout);
+}
+
+void WriteFile(const std::string& path, const std::string& content) {
+  std::ofstream out(path);
+  out << content;
+  if (!out) Die(absl::StrCat("cannot write ", path));
+}
+
+int Run(const Flags& flags) {
+  const unsigned cores = std::thread::hardware_concurrency();
+  std::printf("issuer_load: %u cores (hardware_concurrency); load generator, issuer and OIDC\n"
+              "provider share them in one process. %d clients, %.0f s per phase, pool %d tokens.\n",
+              cores, flags.clients, flags.seconds, flags.pool);
+
+  // --- set-up ----------------------------------------------------------------
+  std::string tmpl = flags.dir + "/writ-issuer-load-XXXXXX";
+  if (::mkdtemp(tmpl.data()) == nullptr) Die(absl::StrCat("mkdtemp under ", flags.dir, " failed"));
+  g_data_dir = tmpl;
+  std::filesystem::create_directories(g_data_dir + "/policies");
+  WriteFile(g_data_dir + "/policies/bench.yaml", kPolicy);
+
+  test::TestOidcProviderOptions idp_opts;
+  idp_opts.lifetime = absl::Hours(2);
+  auto idp = Check(test::TestOidcProvider::Start(idp_opts), "start the OIDC provider");
+
+  issuer::IssuerConfig config;
+  config.source = "issuer_load";
+  config.http.port = 0;
+  config.grpc.port = 0;
+  config.data_dir = g_data_dir + "/data";
+  config.policy_dir = g_data_dir + "/policies";
+  config.limits.http_threads = flags.http_threads;
+  config.trusted_issuers.push_back(
+      {.name = "bench", .issuer = idp->issuer(), .audiences = {"writ"}});
+  auto server = Check(issuer::IssuerServer::Start(config), "start the issuer");
+  for (int i = 0; i < 500 && !server->Readiness().empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (!server->Readiness().empty()) Die(absl::StrCat("issuer not ready: ", server->Readiness()[0]));
+  const int http_threads =
+      flags.http_threads > 0 ? flags.http_threads : std::max(8, 2 * static_cast<int>(cores));
+  std::printf("issuer: HTTP :%d (%d server threads), gRPC :%d, ledger sync=on in %s\n",
+              server->http_port(), http_threads, server->grpc_port(), config.data_dir.c_str());
+  if (flags.clients > http_threads && flags.transport != "grpc") {
+    std::printf("note: %d HTTP clients > %d server threads; cpp-httplib holds a thread per "
+                "keep-alive connection, so the extra clients wait.\n",
+                flags.clients, http_threads);
+  }
+
+  const auto mint_start = SteadyClock::now();
+  const std::vector<std::string> pool = MintPool(*idp, flags.pool, std::max(1u, cores));
+  std::printf("minted %d distinct RS256 tokens (%zu bytes each) in %.1f s\n\n", flags.pool,
+              pool[0].size(), std::chrono::duration<double>(SteadyClock::now() - mint_start).count());
+
+  // --- crypto-only bound -----------------------------------------------------
+  const JwkSet jwks = Check(JwkSet::Parse(idp->jwks_json()), "parse the provider's JWKS");
+  auto signer = Check(PrivateKeySigner::New(Check(GenerateKey(KeySpec::kEcP256), "keygen"),
+                                            JwsAlgorithm::kEs256),
+                      "signer");
+  const double crypto1 = CryptoRate(1, flags.crypto_seconds, pool, jwks, *signer);
+  const double crypto2 = CryptoRate(2, flags.crypto_seconds, pool, jwks, *signer);
+  std::printf("crypto bound (RS256 parse+verify + ES256 sign, writ JOSE):\n"
+              "  1 thread %8.0f/s (%.1f us each)   2 threads %8.0f/s\n\n",
+              crypto1, 1e6 / crypto1, crypto2);
+
+  // --- exchanges -------------------------------------------------------------
+  const ExchangeRequestShape shape{kAudience, kScope};
+  std::atomic<size_t> next_token{0};
+  std::vector<std::pair<std::string, double>> peaks;
+  for (const char* transport : {"grpc", "http"}) {
+    if (flags.transport != "both" && flags.transport != transport) continue;
+    const bool grpc = std::strcmp(transport, "grpc") == 0;
+    auto clients = grpc ? MakeGrpcClients(server->grpc_port(), flags.clients, flags.per_channel,
+                                          shape)
+                        : MakeHttpClients(server->http_port(), flags.clients, shape);
+    PhaseResult warm = RunPhase(clients, pool, next_token, 1.0, 0);
+    if (warm.ok == 0) {
+      PrintPhase(transport, "warm-up (failed)", warm);
+      Die("no exchange succeeded in the warm-up");
+    }
+    PhaseResult peak = RunPhase(clients, pool, next_token, flags.seconds, 0);
+    PrintPhase(transport, "peak (closed loop)", peak);
+    const double rate = flags.rate > 0 ? flags.rate : peak.throughput() / 2;
+    PhaseResult open = RunPhase(clients, pool, next_token, flags.seconds, rate);
+    std::string label = absl::StrCat("open loop ", static_cast<long>(rate), "/s");
+    PrintPhase(transport, label.c_str(), open);
+    peaks.emplace_back(transport, peak.throughput());
+  }
+
+  std::printf("\nexchange throughput / crypto bound (2 threads, %.0f/s):\n", crypto2);
+  for (const auto& [transport, tput] : peaks) {
+    std::printf("  %-4s %8.0f/s = %5.1f%%\n", transport.c_str(), tput, 100 * tput / crypto2);
+  }
+  server->Stop();
+  idp->Stop();
+  std::filesystem::remove_all(g_data_dir);
+  return 0;
+}
+
+}  // namespace
+}  // namespace writ::bench
+
+int main(int argc, char** argv) {
+  return writ::bench::Run(writ::bench::ParseFlags(argc, argv));
+}

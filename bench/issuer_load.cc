@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "bench/load_clients.h"
 #include "issuer/src/config/issuer_config.h"
@@ -154,10 +155,10 @@ std::vector<std::string> MintPool(const test::TestOidcProvider& idp, int n, int 
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&, t] {
       for (int i = t; i < n; i += threads) {
-        std::string claims = absl::StrCat(R"({"sub":"bench:job-)", i, R"(","repository":"acme/app-)",
-                                          i % 97, R"(","ref":"refs/heads/main","run_id":")", i,
-                                          R"(","jti":"bench-)", i, "-", absl::ToUnixNanos(now),
-                                          R"("})");
+        std::string claims =
+            absl::StrCat(R"({"sub":"bench:job-)", i, R"(","repository":"acme/app-)", i % 97,
+                         R"(","ref":"refs/heads/main","run_id":")", i, R"(","jti":"bench-)", i, "-",
+                         absl::ToUnixNanos(now), R"("})");
         pool[i] = Check(idp.Mint(now, claims), "mint");
       }
     });
@@ -213,7 +214,7 @@ struct PhaseResult {
   long ok = 0;
   std::map<std::string, long> errors;
   double seconds = 0;
-  double cpu_cores = 0;  // process CPU time / wall time: cores kept busy
+  double cpu_cores = 0;             // process CPU time / wall time: cores kept busy
   std::vector<int64_t> latency_ns;  // every request, errors included
   long total() const { return static_cast<long>(latency_ns.size()); }
   double throughput() const { return ok / seconds; }
@@ -235,14 +236,14 @@ PhaseResult RunPhase(std::vector<std::unique_ptr<ExchangeClient>>& clients,
   const double cpu_before = ProcessCpuSeconds();
   const auto start = SteadyClock::now() + std::chrono::milliseconds(5);
   const SteadyClock::time_point deadline =
-      start + std::chrono::duration_cast<SteadyClock::duration>(
-                  std::chrono::duration<double>(seconds));
+      start +
+      std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(seconds));
   std::vector<std::thread> threads;
   for (int i = 0; i < c; ++i) {
     threads.emplace_back([&, i] {
       PerThread& me = per[i];
-      me.latency_ns.reserve(static_cast<size_t>(
-          (rate > 0 ? rate / c : 5000.0) * seconds * 1.2 + 16));
+      me.latency_ns.reserve(
+          static_cast<size_t>((rate > 0 ? rate / c : 5000.0) * seconds * 1.2 + 16));
       std::string error;
       std::this_thread::sleep_until(start);
       for (long k = 0;; ++k) {
@@ -313,9 +314,10 @@ void WriteFile(const std::string& path, const std::string& content) {
 
 int Run(const Flags& flags) {
   const unsigned cores = std::thread::hardware_concurrency();
-  std::printf("issuer_load: %u cores (hardware_concurrency); load generator, issuer and OIDC\n"
-              "provider share them in one process. %d clients, %.0f s per phase, pool %d tokens.\n",
-              cores, flags.clients, flags.seconds, flags.pool);
+  std::printf(
+      "issuer_load: %u cores (hardware_concurrency); load generator, issuer and OIDC\n"
+      "provider share them in one process. %d clients, %.0f s per phase, pool %d tokens.\n",
+      cores, flags.clients, flags.seconds, flags.pool);
 
   // --- set-up ----------------------------------------------------------------
   std::string tmpl = flags.dir + "/writ-issuer-load-XXXXXX";
@@ -337,6 +339,7 @@ int Run(const Flags& flags) {
   config.limits.http_threads = flags.http_threads;
   config.trusted_issuers.push_back(
       {.name = "bench", .issuer = idp->issuer(), .audiences = {"writ"}});
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);  // as writ-issuer does
   auto server = Check(issuer::IssuerServer::Start(config), "start the issuer");
   for (int i = 0; i < 500 && !server->Readiness().empty(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -347,26 +350,29 @@ int Run(const Flags& flags) {
   std::printf("issuer: HTTP :%d (%d server threads), gRPC :%d, ledger sync=on in %s\n",
               server->http_port(), http_threads, server->grpc_port(), config.data_dir.c_str());
   if (flags.clients > http_threads && flags.transport != "grpc") {
-    std::printf("note: %d HTTP clients > %d server threads; cpp-httplib holds a thread per "
-                "keep-alive connection, so the extra clients wait.\n",
-                flags.clients, http_threads);
+    std::printf(
+        "note: %d HTTP clients > %d server threads; cpp-httplib holds a thread per "
+        "keep-alive connection, so the extra clients wait.\n",
+        flags.clients, http_threads);
   }
 
   const auto mint_start = SteadyClock::now();
   const std::vector<std::string> pool = MintPool(*idp, flags.pool, std::max(1u, cores));
   std::printf("minted %d distinct RS256 tokens (%zu bytes each) in %.1f s\n\n", flags.pool,
-              pool[0].size(), std::chrono::duration<double>(SteadyClock::now() - mint_start).count());
+              pool[0].size(),
+              std::chrono::duration<double>(SteadyClock::now() - mint_start).count());
 
   // --- crypto-only bound -----------------------------------------------------
   const JwkSet jwks = Check(JwkSet::Parse(idp->jwks_json()), "parse the provider's JWKS");
-  auto signer = Check(PrivateKeySigner::New(Check(GenerateKey(KeySpec::kEcP256), "keygen"),
-                                            JwsAlgorithm::kEs256),
-                      "signer");
+  auto signer = Check(
+      PrivateKeySigner::New(Check(GenerateKey(KeySpec::kEcP256), "keygen"), JwsAlgorithm::kEs256),
+      "signer");
   const double crypto1 = CryptoRate(1, flags.crypto_seconds, pool, jwks, *signer);
   const double crypto2 = CryptoRate(2, flags.crypto_seconds, pool, jwks, *signer);
-  std::printf("crypto bound (RS256 parse+verify + ES256 sign, writ JOSE):\n"
-              "  1 thread %8.0f/s (%.1f us each)   2 threads %8.0f/s\n\n",
-              crypto1, 1e6 / crypto1, crypto2);
+  std::printf(
+      "crypto bound (RS256 parse+verify + ES256 sign, writ JOSE):\n"
+      "  1 thread %8.0f/s (%.1f us each)   2 threads %8.0f/s\n\n",
+      crypto1, 1e6 / crypto1, crypto2);
 
   // --- exchanges -------------------------------------------------------------
   const ExchangeRequestShape shape{kAudience, kScope};
@@ -375,9 +381,9 @@ int Run(const Flags& flags) {
   for (const char* transport : {"grpc", "http"}) {
     if (flags.transport != "both" && flags.transport != transport) continue;
     const bool grpc = std::strcmp(transport, "grpc") == 0;
-    auto clients = grpc ? MakeGrpcClients(server->grpc_port(), flags.clients, flags.per_channel,
-                                          shape)
-                        : MakeHttpClients(server->http_port(), flags.clients, shape);
+    auto clients =
+        grpc ? MakeGrpcClients(server->grpc_port(), flags.clients, flags.per_channel, shape)
+             : MakeHttpClients(server->http_port(), flags.clients, shape);
     PhaseResult warm = RunPhase(clients, pool, next_token, 1.0, 0);
     if (warm.ok == 0) {
       PrintPhase(transport, "warm-up (failed)", warm);
@@ -405,6 +411,4 @@ int Run(const Flags& flags) {
 }  // namespace
 }  // namespace writ::bench
 
-int main(int argc, char** argv) {
-  return writ::bench::Run(writ::bench::ParseFlags(argc, argv));
-}
+int main(int argc, char** argv) { return writ::bench::Run(writ::bench::ParseFlags(argc, argv)); }

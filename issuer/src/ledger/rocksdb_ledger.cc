@@ -49,6 +49,10 @@ rocksdb::Options BaseOptions(const RocksDbLedgerOptions& o) {
   // A torn tail of the WAL (power loss mid-write) drops only the unsynced
   // tail; anything acknowledged under sync=true is before it.
   options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  // Appends come from many request threads at once: the next write group's
+  // WAL write (and sync) proceeds while the previous group fills the
+  // memtable, instead of waiting for it.
+  options.enable_pipelined_write = true;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(o.block_cache_bytes);
   if (o.bloom_bits_per_key > 0) {

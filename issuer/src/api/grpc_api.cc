@@ -30,18 +30,6 @@ grpc::Status OperatorOnly(grpc::ServerContext* ctx) {
                       "policy and ledger queries are served to loopback clients only");
 }
 
-const char* DenyName(DenyCode c) {
-  switch (c) {
-    case DenyCode::kInvalidScope:
-      return "invalid_scope";
-    case DenyCode::kInvalidTarget:
-      return "invalid_target";
-    case DenyCode::kAccessDenied:
-      break;
-  }
-  return "access_denied";
-}
-
 class TokenServiceImpl final : public v1::TokenService::Service {
  public:
   explicit TokenServiceImpl(const TokenExchange* exchange) : exchange_(exchange) {}
@@ -126,7 +114,7 @@ class PolicyServiceImpl final : public v1::PolicyService::Service {
     const Decision& d = ex.decision;
     out->set_allowed(d.allowed);
     out->set_rule(d.rule);
-    if (!d.allowed) out->set_error(DenyName(d.deny_code));
+    if (!d.allowed) out->set_error(DenyCodeName(d.deny_code));
     for (const auto& r : d.reasons) out->add_reasons(r);
     if (d.grant.has_value()) {
       out->set_subject(d.grant->subject);

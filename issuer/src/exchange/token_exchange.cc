@@ -11,18 +11,6 @@
 namespace writ::issuer {
 namespace {
 
-const char* OAuthError(DenyCode code) {
-  switch (code) {
-    case DenyCode::kInvalidTarget:
-      return "invalid_target";
-    case DenyCode::kInvalidScope:
-      return "invalid_scope";
-    case DenyCode::kAccessDenied:
-      break;
-  }
-  return "access_denied";
-}
-
 bool IsJwtTokenType(absl::string_view type) {
   return type.empty() || type == kTokenTypeJwt || type == kTokenTypeIdToken;
 }
@@ -184,7 +172,7 @@ ExchangeResult TokenExchange::Exchange(const ExchangeRequest& req,
     rec.reasons = decision.reasons;
     std::string summary = decision.reasons.empty() ? "no policy rule allows this request"
                                                    : absl::StrJoin(decision.reasons, "; ");
-    return finish(absl::PermissionDeniedError(summary), OAuthError(decision.deny_code));
+    return finish(absl::PermissionDeniedError(summary), DenyCodeName(decision.deny_code));
   }
 
   const Grant& grant = *decision.grant;

@@ -39,6 +39,20 @@ enum class DenyCode {
   kInvalidScope,   // a rule matches the audience, but not the scopes or lifetime
 };
 
+// DenyCodeName is the OAuth error code of a denial: "access_denied",
+// "invalid_target" or "invalid_scope".
+inline const char* DenyCodeName(DenyCode code) {
+  switch (code) {
+    case DenyCode::kInvalidTarget:
+      return "invalid_target";
+    case DenyCode::kInvalidScope:
+      return "invalid_scope";
+    case DenyCode::kAccessDenied:
+      break;
+  }
+  return "access_denied";
+}
+
 // Grant is what an allowing rule grants.
 struct Grant {
   // subject of the minted credential (the rule's template expanded).

@@ -43,18 +43,6 @@ absl::StatusOr<std::string> ReadPolicyFile(const std::filesystem::path& path) {
 
 }  // namespace
 
-absl::string_view DenyCodeName(DenyCode code) {
-  switch (code) {
-    case DenyCode::kAccessDenied:
-      return "access_denied";
-    case DenyCode::kInvalidTarget:
-      return "invalid_target";
-    case DenyCode::kInvalidScope:
-      return "invalid_scope";
-  }
-  return "access_denied";
-}
-
 PolicyEngine::PolicyEngine(std::unique_ptr<const CompiledSet> set, PolicyEngineOptions options)
     : set_(std::move(set)), options_(std::move(options)) {}
 

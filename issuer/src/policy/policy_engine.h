@@ -45,10 +45,6 @@ struct PolicyEngineOptions {
   std::vector<std::string> known_issuers;
 };
 
-// DenyCodeName is the OAuth error code: "access_denied", "invalid_target",
-// "invalid_scope".
-absl::string_view DenyCodeName(DenyCode code);
-
 // PolicyEngine is immutable after loading and thread-safe.
 class PolicyEngine {
  public:

@@ -5,9 +5,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
-#include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
 
 namespace writ::issuer {
@@ -469,8 +469,8 @@ TEST(PolicyEngineClaimPathTest, DottedClaimNamesLikeKubernetesIoAreFound) {
                            Request())
                   .allowed);
   EXPECT_FALSE(
-      engine->Decide(Identity("github", "s", R"({"kubernetes.io":{"namespace":"other"}})"),
-                     Request())
+      engine
+          ->Decide(Identity("github", "s", R"({"kubernetes.io":{"namespace":"other"}})"), Request())
           .allowed);
 }
 

@@ -31,6 +31,16 @@ class IssuerGrpcTest : public IssuerFixture {
     ledger_ = v1::LedgerService::NewStub(channel_);
   }
 
+  void TearDown() override {
+    // Close the client side first: a server shutting down with a client
+    // still connected waits longer for it.
+    tokens_.reset();
+    policy_.reset();
+    ledger_.reset();
+    channel_.reset();
+    IssuerFixture::TearDown();
+  }
+
   // Call runs ExchangeToken and returns its status; `oauth_error` and
   // `request_id` get the trailing metadata.
   grpc::Status Call(const v1::ExchangeTokenRequest& req, v1::ExchangeTokenResponse* resp,

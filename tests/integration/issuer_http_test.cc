@@ -12,6 +12,7 @@
 #include "gtest/gtest.h"
 #include "tests/integration/issuer_fixture.h"
 #include "tests/testing/status_test_util.h"
+#include "writ/base/base64url.h"
 
 namespace writ::integration {
 namespace {
@@ -180,6 +181,22 @@ TEST_F(IssuerHttpTest, MalformedSubjectTokenIsInvalidGrant) {
   ExpectDenialRecorded(Exchange("not-a-jwt", kDeployAudience), "invalid_grant");
 }
 
+TEST_F(IssuerHttpTest, TokenForAnotherAudienceIsInvalidGrant) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  HttpResult r = Exchange(MintCi(R"({"aud":"https://not-writ.example"})"), kDeployAudience);
+  issuer::LedgerRecord rec = ExpectDenialRecorded(r, "invalid_grant");
+  EXPECT_EQ(rec.attested_subject, "");
+}
+
+TEST_F(IssuerHttpTest, UnsignedTokenOfTrustedIssuerIsInvalidGrant) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  ASSERT_OK_AND_ASSIGN(std::string claims, ci_idp_->Claims(absl::Now(), kCiClaims));
+  const std::string token = absl::StrCat(Base64UrlEncode(R"({"alg":"none","typ":"JWT"})"), ".",
+                                         Base64UrlEncode(claims), ".");
+  issuer::LedgerRecord rec = ExpectDenialRecorded(Exchange(token, kDeployAudience), "invalid_grant");
+  EXPECT_EQ(rec.attested_subject, "");
+}
+
 TEST_F(IssuerHttpTest, UnknownIssuerIsRefusedWithoutAnyFetch) {
   ASSERT_NO_FATAL_FAILURE(StartServer());
   // A delegated exchange makes sure both trusted issuers' keys are fetched
@@ -265,6 +282,27 @@ TEST_F(IssuerHttpTest, ReplayedJtiIsRefusedAndRecorded) {
   // jti is refused.
   EXPECT_EQ(Exchange(MintCi(), kDeployAudience).status, 200);
   ExpectDenialRecorded(Exchange(MintCi(R"({"jti":null})"), kDeployAudience), "invalid_grant");
+}
+
+// BUG: with one_time_jti, the subject token's jti is spent as soon as it
+// attests, even when the exchange then answers 503 temporarily_unavailable
+// (here: the actor's issuer has no keys yet). RFC 6749 tells the client to
+// retry such an answer, and the retry is refused as a replay.
+TEST_F(IssuerHttpTest, OneTimeJtiIsNotSpentByATemporarilyUnavailableAnswer) {
+  agents_idp_->SetDown(true);
+  ASSERT_NO_FATAL_FAILURE(
+      StartServer({.one_time_jti = true, .refresh_cooldown = absl::ZeroDuration()}));
+  const std::string subject = MintCi();
+  const std::string actor = MintAgent();
+  const std::vector<std::pair<std::string, std::string>> delegation = {
+      {"actor_token", actor}, {"actor_token_type", kJwtTokenType}};
+  HttpResult unavailable = Exchange(subject, kDeployAudience, "", delegation);
+  ASSERT_EQ(unavailable.status, 503) << unavailable.body;
+  ASSERT_EQ(JsonString(unavailable.body, "error"), "temporarily_unavailable");
+
+  agents_idp_->SetDown(false);
+  HttpResult retry = Exchange(subject, kDeployAudience, "", delegation);
+  EXPECT_EQ(retry.status, 200) << "the retry of a 503 was refused: " << retry.body;
 }
 
 TEST_F(IssuerHttpTest, AllowedActorAppearsAsActClaim) {

@@ -77,7 +77,7 @@ HttpResult HttpRequest(absl::string_view method, const std::string& url,
     // Always name the type (curl would default to a form) and never wait
     // for "100 Continue".
     std::string type = content_type.empty() ? std::string("Content-Type:")
-                                             : absl::StrCat("Content-Type: ", content_type);
+                                            : absl::StrCat("Content-Type: ", content_type);
     headers.reset(curl_slist_append(nullptr, type.c_str()));
     headers.reset(curl_slist_append(headers.release(), "Expect:"));
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
@@ -111,7 +111,8 @@ std::string FormEncode(const std::vector<std::pair<std::string, std::string>>& f
 std::optional<std::string> JsonString(absl::string_view json, absl::string_view name) {
   rapidjson::Document doc;
   if (!ParseObject(json, &doc)) return std::nullopt;
-  auto it = doc.FindMember(rapidjson::Value(name.data(), static_cast<rapidjson::SizeType>(name.size())));
+  auto it =
+      doc.FindMember(rapidjson::Value(name.data(), static_cast<rapidjson::SizeType>(name.size())));
   if (it == doc.MemberEnd() || !it->value.IsString()) return std::nullopt;
   return std::string(it->value.GetString(), it->value.GetStringLength());
 }
@@ -119,7 +120,8 @@ std::optional<std::string> JsonString(absl::string_view json, absl::string_view 
 std::optional<int64_t> JsonInt(absl::string_view json, absl::string_view name) {
   rapidjson::Document doc;
   if (!ParseObject(json, &doc)) return std::nullopt;
-  auto it = doc.FindMember(rapidjson::Value(name.data(), static_cast<rapidjson::SizeType>(name.size())));
+  auto it =
+      doc.FindMember(rapidjson::Value(name.data(), static_cast<rapidjson::SizeType>(name.size())));
   if (it == doc.MemberEnd() || !it->value.IsInt64()) return std::nullopt;
   return it->value.GetInt64();
 }
@@ -223,9 +225,9 @@ std::string IssuerFixture::MintAgent(absl::string_view extra) {
   return token.ok() ? *token : "";
 }
 
-HttpResult IssuerFixture::Exchange(
-    const std::string& subject_token, absl::string_view audience, absl::string_view scope,
-    const std::vector<std::pair<std::string, std::string>>& extra) {
+HttpResult IssuerFixture::Exchange(const std::string& subject_token, absl::string_view audience,
+                                   absl::string_view scope,
+                                   const std::vector<std::pair<std::string, std::string>>& extra) {
   std::vector<std::pair<std::string, std::string>> form = {
       {"grant_type", kGrantType},
       {"subject_token", subject_token},

@@ -151,8 +151,7 @@ class IssuerFixture : public ::testing::Test {
 
   // VerifyIssued checks the token against the server's /jwks (fetched over
   // HTTP) as a relying party for `audience` would, with typ at+jwt.
-  absl::StatusOr<VerifiedJwt> VerifyIssued(const std::string& token,
-                                           const std::string& audience);
+  absl::StatusOr<VerifiedJwt> VerifyIssued(const std::string& token, const std::string& audience);
 
   std::string data_dir_;
   std::string policy_dir_;

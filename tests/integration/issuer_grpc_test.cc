@@ -263,8 +263,7 @@ TEST_F(IssuerGrpcTest, ExplainNamesTheMatchingRuleOrWhyNot) {
     grpc::ClientContext ctx;
     v1::ExplainRequest bad;  // no identity.issuer
     v1::ExplainResponse resp;
-    EXPECT_EQ(policy_->Explain(&ctx, bad, &resp).error_code(),
-              grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(policy_->Explain(&ctx, bad, &resp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   }
   // Explain is a dry run: nothing recorded.
   EXPECT_TRUE(AllRecords().empty());
@@ -278,10 +277,10 @@ TEST_F(IssuerGrpcTest, LedgerListFiltersBySubjectAndDecision) {
   v1::ExchangeTokenResponse ignored;
   EXPECT_EQ(Call(Request(MintCi(), kDeployAudience, {"deploy:admin"}), &ignored).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(Call(Request(MintCi(absl::StrCat(R"({"sub":")", other, R"("})")), kDeployAudience),
-                 &ignored)
-                .error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(
+      Call(Request(MintCi(absl::StrCat(R"({"sub":")", other, R"("})")), kDeployAudience), &ignored)
+          .error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
 
   auto list = [this](absl::string_view subject, absl::string_view decision) {
     grpc::ClientContext ctx;

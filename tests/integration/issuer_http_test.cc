@@ -153,10 +153,9 @@ TEST_F(IssuerHttpTest, TrustedIssuerWithoutAnyRuleIsAccessDenied) {
 TEST_F(IssuerHttpTest, ExpiredTokenIsInvalidGrant) {
   ASSERT_NO_FATAL_FAILURE(StartServer());
   // Minted an hour ago with a 5 min life: expired 55 min ago.
-  ASSERT_OK_AND_ASSIGN(std::string token,
-                       ci_idp_->Mint(absl::Now() - absl::Hours(1), kCiClaims));
-  issuer::LedgerRecord rec = ExpectDenialRecorded(Exchange(token, kDeployAudience),
-                                                  "invalid_grant");
+  ASSERT_OK_AND_ASSIGN(std::string token, ci_idp_->Mint(absl::Now() - absl::Hours(1), kCiClaims));
+  issuer::LedgerRecord rec =
+      ExpectDenialRecorded(Exchange(token, kDeployAudience), "invalid_grant");
   EXPECT_EQ(rec.attested_subject, "");
   EXPECT_THAT(absl::StrJoin(rec.reasons, "\n"), HasSubstr("exp"));
 }
@@ -193,7 +192,8 @@ TEST_F(IssuerHttpTest, UnsignedTokenOfTrustedIssuerIsInvalidGrant) {
   ASSERT_OK_AND_ASSIGN(std::string claims, ci_idp_->Claims(absl::Now(), kCiClaims));
   const std::string token = absl::StrCat(Base64UrlEncode(R"({"alg":"none","typ":"JWT"})"), ".",
                                          Base64UrlEncode(claims), ".");
-  issuer::LedgerRecord rec = ExpectDenialRecorded(Exchange(token, kDeployAudience), "invalid_grant");
+  issuer::LedgerRecord rec =
+      ExpectDenialRecorded(Exchange(token, kDeployAudience), "invalid_grant");
   EXPECT_EQ(rec.attested_subject, "");
 }
 
@@ -326,10 +326,9 @@ TEST_F(IssuerHttpTest, AllowedActorAppearsAsActClaim) {
 
 TEST_F(IssuerHttpTest, ActorNotAllowedByPolicyIsAccessDenied) {
   ASSERT_NO_FATAL_FAILURE(StartServer());
-  HttpResult r =
-      Exchange(MintCi(), kDeployAudience, "",
-               {{"actor_token", MintAgent(R"({"sub":"agent:rogue"})")},
-                {"actor_token_type", kJwtTokenType}});
+  HttpResult r = Exchange(MintCi(), kDeployAudience, "",
+                          {{"actor_token", MintAgent(R"({"sub":"agent:rogue"})")},
+                           {"actor_token_type", kJwtTokenType}});
   issuer::LedgerRecord rec = ExpectDenialRecorded(r, "access_denied");
   EXPECT_EQ(rec.attested_subject, kCiSubject);
   EXPECT_THAT(rec.actors, ElementsAre("agent:rogue"));

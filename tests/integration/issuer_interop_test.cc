@@ -47,10 +47,10 @@ std::string ShellQuote(absl::string_view s) {
 
 RunResult RunVerifier(const std::string& issuer, const std::string& token,
                       const std::string& audience) {
-  std::string cmd = absl::StrCat("PYTHONNOUSERSITE=1 ", ShellQuote(WRIT_PYTHON), " ",
-                                 ShellQuote(WRIT_ISSUER_VERIFY_PY), " --issuer ",
-                                 ShellQuote(issuer), " --token ", ShellQuote(token),
-                                 " --audience ", ShellQuote(audience), " 2>&1");
+  std::string cmd =
+      absl::StrCat("PYTHONNOUSERSITE=1 ", ShellQuote(WRIT_PYTHON), " ",
+                   ShellQuote(WRIT_ISSUER_VERIFY_PY), " --issuer ", ShellQuote(issuer), " --token ",
+                   ShellQuote(token), " --audience ", ShellQuote(audience), " 2>&1");
   RunResult result;
   FILE* pipe = ::popen(cmd.c_str(), "r");
   if (pipe == nullptr) return result;

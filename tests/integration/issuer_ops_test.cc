@@ -59,8 +59,8 @@ TEST_F(IssuerOpsTest, MalformedRequestsAreRefusedAndNotRecorded) {
     ExpectNotRecorded(HttpPost(token_url(), "application/json",
                                absl::StrCat(R"({"grant_type":")", kGrantType, R"("})")),
                       400, "invalid_request", before);
-    ExpectNotRecorded(HttpPost(token_url(), "text/plain", ValidForm(token)), 400,
-                      "invalid_request", before);
+    ExpectNotRecorded(HttpPost(token_url(), "text/plain", ValidForm(token)), 400, "invalid_request",
+                      before);
   }
   {
     SCOPED_TRACE("bad percent-encoding");
@@ -69,9 +69,9 @@ TEST_F(IssuerOpsTest, MalformedRequestsAreRefusedAndNotRecorded) {
   }
   {
     SCOPED_TRACE("duplicate subject_token");
-    ExpectNotRecorded(
-        HttpPost(token_url(), form_type, ValidForm(token) + "&" + FormEncode({{"subject_token", token}})),
-        400, "invalid_request", before);
+    ExpectNotRecorded(HttpPost(token_url(), form_type,
+                               ValidForm(token) + "&" + FormEncode({{"subject_token", token}})),
+                      400, "invalid_request", before);
   }
   {
     SCOPED_TRACE("missing grant_type");
@@ -90,10 +90,10 @@ TEST_F(IssuerOpsTest, MalformedRequestsAreRefusedAndNotRecorded) {
   }
   {
     SCOPED_TRACE("missing subject_token");
-    ExpectNotRecorded(HttpPost(token_url(), form_type,
-                               FormEncode({{"grant_type", kGrantType},
-                                           {"subject_token_type", kIdTokenType}})),
-                      400, "invalid_request", before);
+    ExpectNotRecorded(
+        HttpPost(token_url(), form_type,
+                 FormEncode({{"grant_type", kGrantType}, {"subject_token_type", kIdTokenType}})),
+        400, "invalid_request", before);
   }
   {
     SCOPED_TRACE("unsupported subject_token_type");
@@ -112,9 +112,9 @@ TEST_F(IssuerOpsTest, MalformedRequestsAreRefusedAndNotRecorded) {
   }
   {
     SCOPED_TRACE("two audiences");
-    ExpectNotRecorded(HttpPost(token_url(), form_type,
-                               ValidForm(token) + "&audience=a&resource=https%3A%2F%2Fb"),
-                      400, "invalid_target", before);
+    ExpectNotRecorded(
+        HttpPost(token_url(), form_type, ValidForm(token) + "&audience=a&resource=https%3A%2F%2Fb"),
+        400, "invalid_target", before);
   }
   {
     SCOPED_TRACE("GET on the token endpoint");
@@ -241,7 +241,8 @@ TEST_F(IssuerOpsTest, ReloadRefusesBrokenPolicyAndAppliesValidChange) {
             "invalid_scope");
 
   // A broken file (no grant) next to the good one: the whole set is refused.
-  ASSERT_NO_FATAL_FAILURE(WritePolicy("20-broken.yaml", "rules:\n  - name: broken\n    issuer: ci\n"));
+  ASSERT_NO_FATAL_FAILURE(
+      WritePolicy("20-broken.yaml", "rules:\n  - name: broken\n    issuer: ci\n"));
   absl::Status reload = server_->ReloadPolicies();
   EXPECT_FALSE(reload.ok());
   EXPECT_THAT(std::string(reload.message()), HasSubstr("20-broken.yaml"));

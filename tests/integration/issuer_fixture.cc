@@ -239,6 +239,11 @@ HttpResult IssuerFixture::Exchange(const std::string& subject_token, absl::strin
   return HttpPost(token_url(), "application/x-www-form-urlencoded", FormEncode(form));
 }
 
+HttpResult IssuerFixture::ExchangeDelegated() {
+  return Exchange(MintCi(), kDeployAudience, "",
+                  {{"actor_token", MintAgent()}, {"actor_token_type", kJwtTokenType}});
+}
+
 std::string IssuerFixture::grpc_target() const {
   return absl::StrCat("127.0.0.1:", server_->grpc_port());
 }

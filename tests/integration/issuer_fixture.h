@@ -132,6 +132,10 @@ class IssuerFixture : public ::testing::Test {
                       absl::string_view scope = "",
                       const std::vector<std::pair<std::string, std::string>>& extra = {});
 
+  // ExchangeDelegated exchanges a ci token with an agents actor token: once
+  // it has succeeded both issuers' keys are held (warm-up is over for both).
+  HttpResult ExchangeDelegated();
+
   std::string token_url() const { return server_->issuer_url() + "/oauth2/token"; }
   std::string url(absl::string_view path) const {
     return server_->issuer_url() + std::string(path);

@@ -201,10 +201,7 @@ TEST_F(IssuerHttpTest, UnknownIssuerIsRefusedWithoutAnyFetch) {
   ASSERT_NO_FATAL_FAILURE(StartServer());
   // A delegated exchange makes sure both trusted issuers' keys are fetched
   // (and warm-up is over), so the counters below are stable.
-  ASSERT_EQ(Exchange(MintCi(), kDeployAudience, "",
-                     {{"actor_token", MintAgent()}, {"actor_token_type", kJwtTokenType}})
-                .status,
-            200);
+  ASSERT_EQ(ExchangeDelegated().status, 200);
   const int ci_discovery = ci_idp_->discovery_requests();
   const int ci_jwks = ci_idp_->jwks_requests();
   const int agents_discovery = agents_idp_->discovery_requests();

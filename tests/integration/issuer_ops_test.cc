@@ -139,7 +139,7 @@ TEST_F(IssuerOpsTest, BodyOverLimitIsRefusedWithoutServerError) {
 
 TEST_F(IssuerOpsTest, LedgerFailureFailsClosedOnBothTransports) {
   ASSERT_NO_FATAL_FAILURE(StartServer());
-  ASSERT_EQ(Exchange(MintCi(), kDeployAudience).status, 200);
+  ASSERT_EQ(ExchangeDelegated().status, 200);
   ASSERT_EQ(HttpGet(url("/readyz")).status, 200);
 
   auto* ledger = dynamic_cast<issuer::RocksDbLedger*>(server_->ledger());
@@ -212,10 +212,7 @@ TEST_F(IssuerOpsTest, HealthzAndReadyzOnceKeysAreFetched) {
   EXPECT_EQ(health.status, 200);
   EXPECT_EQ(health.body, "ok\n");
   // A delegated exchange needs both issuers' keys, so both are held after it.
-  ASSERT_EQ(Exchange(MintCi(), kDeployAudience, "",
-                     {{"actor_token", MintAgent()}, {"actor_token_type", kJwtTokenType}})
-                .status,
-            200);
+  ASSERT_EQ(ExchangeDelegated().status, 200);
   HttpResult ready = HttpGet(url("/readyz"));
   EXPECT_EQ(ready.status, 200) << ready.body;
   EXPECT_EQ(ready.body, "ready\n");

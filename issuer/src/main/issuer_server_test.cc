@@ -135,6 +135,40 @@ TEST_F(IssuerServerTest, ServesHttpAndGrpcOverTls) {
   EXPECT_EQ(resp.rule(), "ci");
 }
 
+TEST_F(IssuerServerTest, OversizedHeadersAndGrpcMessagesAreRefused) {
+  auto server = IssuerServer::Start(config_);
+  ASSERT_TRUE(server.ok()) << server.status();
+  // 12 headers of 1 KiB: each line is under httplib's own limit, the total
+  // is over limits.max_header_bytes (8 KiB).
+  CURL* c = curl_easy_init();
+  std::string url = absl::StrCat((*server)->issuer_url(), "/healthz"), body;
+  curl_slist* headers = nullptr;
+  for (int i = 0; i < 12; ++i) {
+    headers =
+        curl_slist_append(headers, absl::StrCat("X-Pad-", i, ": ", std::string(1000, 'a')).c_str());
+  }
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, Collect);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+  long status = 0;
+  ASSERT_EQ(curl_easy_perform(c), CURLE_OK);
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(c);
+  EXPECT_EQ(status, 431);
+
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", (*server)->grpc_port()),
+                                     grpc::InsecureChannelCredentials());
+  auto stub = v1::TokenService::NewStub(channel);
+  grpc::ClientContext ctx;
+  v1::ExchangeTokenRequest req;
+  req.set_subject_token(std::string(100 * 1024, 'a'));
+  v1::ExchangeTokenResponse resp;
+  grpc::Status s = stub->ExchangeToken(&ctx, req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+}
+
 TEST_F(IssuerServerTest, InvalidPolicyFailsStartNamingTheFile) {
   std::ofstream(dir_ + "/policies/bad.yaml") << "rules:\n  - name: x\n    issuer: nobody\n";
   auto server = IssuerServer::Start(config_);

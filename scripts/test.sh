@@ -2,7 +2,7 @@
 # test.sh: sets up, builds and runs every test.
 #
 #   scripts/test.sh                 all tests, then the unit and corpus-replay
-#                                   tests again under ASan + UBSan
+#                                   and integration tests again under ASan + UBSan
 #   WRIT_SANITIZE=0 scripts/test.sh skip the sanitizer pass
 #
 # Test labels: unit (beside the code), fuzz (corpus replay), interop
@@ -19,8 +19,8 @@ ctest --test-dir build --output-on-failure --parallel "$(nproc)" --timeout 600
 if [[ "${WRIT_SANITIZE:-1}" != "0" ]]; then
   echo "== build (ASan + UBSan) =="
   scripts/build.sh build-asan -DWRIT_SANITIZE=ON -DWRIT_BENCH=OFF
-  echo "== unit and corpus-replay tests under ASan + UBSan =="
+  echo "== unit, corpus-replay and integration tests under ASan + UBSan =="
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    ctest --test-dir build-asan --output-on-failure --parallel "$(nproc)" --timeout 600 -L "unit|fuzz"
+    ctest --test-dir build-asan --output-on-failure --parallel "$(nproc)" --timeout 600 -L "unit|fuzz|integration"
 fi
 echo "test.sh: all passed in $((SECONDS - start)) s"

@@ -96,3 +96,29 @@ TEST_F(FileKeyManagerTest, RefusesGarbageKeyFileNamingIt) {
 
 }  // namespace
 }  // namespace writ::issuer
+
+namespace writ::issuer {
+namespace {
+
+TEST_F(FileKeyManagerTest, RefusesASymlinkedKeyFile) {
+  ASSERT_TRUE(FileKeyManager::Open(dir_).ok());
+  const std::string key = dir_ + "/jwt-signing.pem", real = root_ + "/elsewhere.pem";
+  ASSERT_EQ(::rename(key.c_str(), real.c_str()), 0);
+  ASSERT_EQ(::symlink(real.c_str(), key.c_str()), 0);
+  auto km = FileKeyManager::Open(dir_);
+  ASSERT_FALSE(km.ok());
+  EXPECT_NE(km.status().message().find("jwt-signing.pem"), absl::string_view::npos);
+}
+
+TEST_F(FileKeyManagerTest, LeavesNoTemporaryFilesBehind) {
+  ASSERT_TRUE(FileKeyManager::Open(dir_).ok());
+  int files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
+    (void)entry;
+    ++files;
+  }
+  EXPECT_EQ(files, 1);
+}
+
+}  // namespace
+}  // namespace writ::issuer

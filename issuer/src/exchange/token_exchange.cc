@@ -2,7 +2,10 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
+#include <optional>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -25,6 +28,34 @@ std::pair<absl::Status, const char*> AttestationFailure(const absl::Status& s,
     return {absl::UnavailableError(message), "temporarily_unavailable"};
   }
   return {absl::UnauthenticatedError(message), "invalid_grant"};
+}
+
+// ReadActChain returns the "act" chain of `claims`, outermost (current) actor
+// first, as far as kMaxActDepth levels; a deeper chain is reported by one
+// extra entry so the depth cap still refuses it.
+std::vector<ActorRef> ReadActChain(const JwtClaims& claims) {
+  std::vector<ActorRef> chain;
+  auto add = [&chain](std::optional<absl::string_view> sub, std::optional<absl::string_view> iss) {
+    if (!sub.has_value()) return false;
+    chain.push_back({std::string(*sub), std::string(iss.value_or(""))});
+    return true;
+  };
+  if (!add(claims.GetStringAt({"act", "sub"}), claims.GetStringAt({"act", "iss"}))) return chain;
+  if (!add(claims.GetStringAt({"act", "act", "sub"}), claims.GetStringAt({"act", "act", "iss"}))) {
+    return chain;
+  }
+  if (!add(claims.GetStringAt({"act", "act", "act", "sub"}),
+           claims.GetStringAt({"act", "act", "act", "iss"}))) {
+    return chain;
+  }
+  if (!add(claims.GetStringAt({"act", "act", "act", "act", "sub"}),
+           claims.GetStringAt({"act", "act", "act", "act", "iss"}))) {
+    return chain;
+  }
+  if (claims.GetStringAt({"act", "act", "act", "act", "act", "sub"}).has_value()) {
+    chain.push_back({"(deeper actors)", ""});
+  }
+  return chain;
 }
 
 }  // namespace
@@ -162,6 +193,22 @@ ExchangeResult TokenExchange::Exchange(const ExchangeRequest& req,
     attested.push_back(*actor);
     rec.actors.push_back(actor->subject);
     preq.actors.push_back(*std::move(actor));
+  }
+  // Prior actors (RFC 8693 4.1): a subject token that was itself delegated
+  // carries its "act" chain; the new token keeps it, nested under the new
+  // actor, and the whole chain counts against the depth cap.
+  for (ActorRef& prior : ReadActChain(identity->claims)) {
+    AttestedIdentity a;
+    a.subject = std::move(prior.subject);
+    a.issuer = std::move(prior.issuer);
+    rec.actors.push_back(a.subject);
+    preq.actors.push_back(std::move(a));
+  }
+  if (preq.actors.size() > static_cast<size_t>(std::max(0, options_.max_delegation_depth))) {
+    return finish(absl::PermissionDeniedError(absl::StrCat(
+                      "the delegation chain has ", preq.actors.size(),
+                      " actors; this issuer allows at most ", options_.max_delegation_depth)),
+                  "access_denied");
   }
 
   Decision decision = policy_->Decide(*identity, preq);

@@ -253,6 +253,39 @@ TEST_F(TokenExchangeTest, ActorTokenBecomesActClaimAndPolicyInput) {
   EXPECT_EQ(ledger_.records[0].actors, std::vector<std::string>{"agent:bot"});
 }
 
+TEST_F(TokenExchangeTest, PriorActChainOfTheSubjectTokenIsCarriedAndCounted) {
+  AttestedIdentity delegated = Identity("user:alice");
+  delegated.claims = *JwtClaims::Parse(
+      R"({"sub":"user:alice","act":{"sub":"agent:planner","iss":"https://agents.example"}})");
+  attestor_.results.emplace("delegated", delegated);
+  ExchangeRequest r = Request("delegated");
+  r.actor_token = "agent";
+  r.actor_token_type = kTokenTypeJwt;
+  ExchangeResult res = Run(r);
+  ASSERT_TRUE(res.status.ok()) << res.status;
+  ASSERT_EQ(policy_.last_request.actors.size(), 2u);
+  EXPECT_EQ(policy_.last_request.actors[1].subject, "agent:planner");
+  auto jwt = ParseJwt(res.minted.token);
+  ASSERT_TRUE(jwt.ok());
+  EXPECT_EQ(jwt->claims.GetStringAt({"act", "sub"}), "agent:bot");
+  EXPECT_EQ(jwt->claims.GetStringAt({"act", "act", "sub"}), "agent:planner");
+  EXPECT_EQ(jwt->claims.GetStringAt({"act", "act", "iss"}), "https://agents.example");
+  EXPECT_EQ(ledger_.records.back().actors,
+            (std::vector<std::string>{"agent:bot", "agent:planner"}));
+
+  // A third actor is over this exchange's cap of 2.
+  AttestedIdentity deeper = Identity("user:alice");
+  deeper.claims =
+      *JwtClaims::Parse(R"({"sub":"user:alice","act":{"sub":"agent:a","act":{"sub":"agent:b"}}})");
+  attestor_.results.emplace("deeper", deeper);
+  r.subject_token = "deeper";
+  res = Run(r);
+  EXPECT_EQ(res.status.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(res.oauth_error, "access_denied");
+  EXPECT_NE(res.status.message().find("3 actors"), absl::string_view::npos) << res.status;
+  EXPECT_EQ(ledger_.records.back().error, "access_denied");
+}
+
 TEST_F(TokenExchangeTest, BadActorTokenIsInvalidGrant) {
   ExchangeRequest r = Request();
   r.actor_token = "forged";

@@ -3,7 +3,7 @@
 // same cores. Load generator, issuer and test OIDC provider share the process
 // (and the machine's cores).
 //
-//   issuer_load [--transport grpc|http|both] [--clients N] [--seconds S]
+//   issuer_load [--transport grpc|http|inproc|both|all] [--clients N] [--seconds S]
 //               [--pool N] [--rate R] [--http-threads N] [--per-channel N]
 //               [--crypto-seconds S] [--dir PARENT]
 //
@@ -140,8 +140,9 @@ Flags ParseFlags(int argc, char** argv) {
                        "--rate R --http-threads N --per-channel N --crypto-seconds S --dir D)"));
     }
   }
-  if (f.transport != "grpc" && f.transport != "http" && f.transport != "both") {
-    Die("--transport must be grpc, http or both");
+  if (f.transport != "grpc" && f.transport != "http" && f.transport != "inproc" &&
+      f.transport != "both" && f.transport != "all") {
+    Die("--transport must be grpc, http, inproc, both (grpc+http) or all");
   }
   if (f.clients < 1 || f.pool < 1 || f.seconds <= 0 || f.per_channel < 1) Die("bad flag value");
   return f;
@@ -218,6 +219,30 @@ struct PhaseResult {
   std::vector<int64_t> latency_ns;  // every request, errors included
   long total() const { return static_cast<long>(latency_ns.size()); }
   double throughput() const { return ok / seconds; }
+};
+
+// InprocClient calls the issuance pipeline directly, without a transport:
+// attestation, policy, minting and the durable ledger only. It measures what
+// HTTP and gRPC (and their clients) add.
+class InprocClient final : public ExchangeClient {
+ public:
+  InprocClient(const issuer::TokenExchange* exchange, const ExchangeRequestShape& shape)
+      : exchange_(exchange), shape_(shape) {}
+  bool Exchange(const std::string& subject_token, std::string* error_kind) override {
+    issuer::ExchangeRequest req;
+    req.subject_token = subject_token;
+    req.subject_token_type = issuer::kTokenTypeJwt;
+    req.audiences = {shape_.audience};
+    req.scopes = {shape_.scope};
+    issuer::ExchangeResult r = exchange_->Exchange(req, {"inproc", "127.0.0.1"});
+    if (r.status.ok()) return true;
+    *error_kind = absl::StrCat("inproc:", r.oauth_error);
+    return false;
+  }
+
+ private:
+  const issuer::TokenExchange* exchange_;
+  ExchangeRequestShape shape_;
 };
 
 // RunPhase drives the clients for `seconds`. rate <= 0: closed loop; else
@@ -378,12 +403,20 @@ int Run(const Flags& flags) {
   const ExchangeRequestShape shape{kAudience, kScope};
   std::atomic<size_t> next_token{0};
   std::vector<std::pair<std::string, double>> peaks;
-  for (const char* transport : {"grpc", "http"}) {
-    if (flags.transport != "both" && flags.transport != transport) continue;
-    const bool grpc = std::strcmp(transport, "grpc") == 0;
-    auto clients =
-        grpc ? MakeGrpcClients(server->grpc_port(), flags.clients, flags.per_channel, shape)
-             : MakeHttpClients(server->http_port(), flags.clients, shape);
+  for (const char* transport : {"grpc", "http", "inproc"}) {
+    const bool wanted = flags.transport == transport || flags.transport == "all" ||
+                        (flags.transport == "both" && std::strcmp(transport, "inproc") != 0);
+    if (!wanted) continue;
+    std::vector<std::unique_ptr<ExchangeClient>> clients;
+    if (std::strcmp(transport, "grpc") == 0) {
+      clients = MakeGrpcClients(server->grpc_port(), flags.clients, flags.per_channel, shape);
+    } else if (std::strcmp(transport, "http") == 0) {
+      clients = MakeHttpClients(server->http_port(), flags.clients, shape);
+    } else {
+      for (int i = 0; i < flags.clients; ++i) {
+        clients.push_back(std::make_unique<InprocClient>(server->exchange(), shape));
+      }
+    }
     PhaseResult warm = RunPhase(clients, pool, next_token, 1.0, 0);
     if (warm.ok == 0) {
       PrintPhase(transport, "warm-up (failed)", warm);

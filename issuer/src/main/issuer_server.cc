@@ -180,5 +180,6 @@ int IssuerServer::http_port() const { return parts_->http->port(); }
 int IssuerServer::grpc_port() const { return parts_->grpc ? parts_->grpc->port() : 0; }
 const std::string& IssuerServer::issuer_url() const { return parts_->issuer_url; }
 Ledger* IssuerServer::ledger() const { return parts_->ledger.get(); }
+const TokenExchange* IssuerServer::exchange() const { return parts_->exchange.get(); }
 
 }  // namespace writ::issuer

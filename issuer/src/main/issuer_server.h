@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "issuer/src/config/issuer_config.h"
+#include "issuer/src/exchange/token_exchange.h"
 #include "issuer/src/ledger/ledger.h"
 #include "writ/base/clock.h"
 
@@ -50,6 +51,9 @@ class IssuerServer {
   const std::string& issuer_url() const;
   // ledger is for tests and tools; owned by the server.
   Ledger* ledger() const;
+  // exchange is the pipeline the transports call, for in-process benchmarks
+  // (bench/issuer_load --transport inproc); owned by the server.
+  const TokenExchange* exchange() const;
 
   struct Parts;
 

@@ -91,7 +91,8 @@ absl::StatusOr<AttestedIdentity> ToIdentity(const v1::Identity& in, absl::string
 
 class PolicyServiceImpl final : public v1::PolicyService::Service {
  public:
-  explicit PolicyServiceImpl(const PolicySource* policy) : policy_(policy) {}
+  PolicyServiceImpl(const PolicySource* policy, const Clock* clock)
+      : policy_(policy), clock_(clock) {}
   grpc::Status Explain(grpc::ServerContext* ctx, const v1::ExplainRequest* in,
                        v1::ExplainResponse* out) override {
     if (grpc::Status s = OperatorOnly(ctx); !s.ok()) return s;
@@ -104,7 +105,7 @@ class PolicyServiceImpl final : public v1::PolicyService::Service {
       req.lifetime = absl::Seconds(in->requested_lifetime_seconds());
     }
     req.client_address = in->client_address();
-    req.now = in->time_unix() > 0 ? absl::FromUnixSeconds(in->time_unix()) : absl::Now();
+    req.now = in->time_unix() > 0 ? absl::FromUnixSeconds(in->time_unix()) : clock_->Now();
     for (const auto& a : in->actors()) {
       auto actor = ToIdentity(a, "actors[]");
       if (!actor.ok()) return ToGrpc(actor.status());
@@ -134,6 +135,7 @@ class PolicyServiceImpl final : public v1::PolicyService::Service {
 
  private:
   const PolicySource* policy_;
+  const Clock* clock_;
 };
 
 void ToProto(const LedgerRecord& r, v1::LedgerRecord* out) {
@@ -242,7 +244,7 @@ absl::StatusOr<std::unique_ptr<GrpcApi>> GrpcApi::Start(const ListenerConfig& li
                                                         const LimitsConfig& limits,
                                                         const TokenExchange* exchange,
                                                         const PolicySource* policy,
-                                                        const Ledger* ledger) {
+                                                        const Ledger* ledger, const Clock* clock) {
   auto api = std::unique_ptr<GrpcApi>(new GrpcApi());
   std::shared_ptr<grpc::ServerCredentials> creds;
   if (!listener.tls_cert_file.empty()) {
@@ -260,7 +262,8 @@ absl::StatusOr<std::unique_ptr<GrpcApi>> GrpcApi::Start(const ListenerConfig& li
     creds = grpc::InsecureServerCredentials();
   }
   api->token_service_ = std::make_unique<TokenServiceImpl>(exchange);
-  api->policy_service_ = std::make_unique<PolicyServiceImpl>(policy);
+  api->policy_service_ =
+      std::make_unique<PolicyServiceImpl>(policy, clock != nullptr ? clock : &Clock::Real());
   api->ledger_service_ = std::make_unique<LedgerServiceImpl>(ledger);
   std::string host = listener.host.find(':') != std::string::npos
                          ? absl::StrCat("[", listener.host, "]")

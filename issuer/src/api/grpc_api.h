@@ -24,12 +24,11 @@ class GrpcApi {
   // (port 0: any free port; TLS when it has a certificate). PolicyService and
   // LedgerService answer loopback peers only (PERMISSION_DENIED otherwise).
   // Returns kUnavailable when the port cannot be bound, kInvalidArgument for
-  // unreadable TLS files. The pointers must outlive the GrpcApi.
-  static absl::StatusOr<std::unique_ptr<GrpcApi>> Start(const ListenerConfig& listener,
-                                                        const LimitsConfig& limits,
-                                                        const TokenExchange* exchange,
-                                                        const PolicySource* policy,
-                                                        const Ledger* ledger);
+  // unreadable TLS files. The pointers must outlive the GrpcApi. `clock` (null:
+  // the system clock) is Explain's "now" when a request names no time.
+  static absl::StatusOr<std::unique_ptr<GrpcApi>> Start(
+      const ListenerConfig& listener, const LimitsConfig& limits, const TokenExchange* exchange,
+      const PolicySource* policy, const Ledger* ledger, const Clock* clock = nullptr);
   ~GrpcApi();
 
   int port() const { return port_; }

@@ -102,7 +102,7 @@ absl::StatusOr<std::unique_ptr<IssuerServer>> IssuerServer::Start(IssuerConfig c
                                                 p->minter.get(), p->ledger.get(), p->clock, xopts);
   if (c.grpc.enabled) {
     ASSIGN_OR_RETURN(p->grpc, GrpcApi::Start(c.grpc, c.limits, p->exchange.get(),
-                                             p->policy_source.get(), p->ledger.get()));
+                                             p->policy_source.get(), p->ledger.get(), p->clock));
   }
   auto server = std::unique_ptr<IssuerServer>(new IssuerServer(std::move(p)));
   IssuerServer* self = server.get();

@@ -69,6 +69,10 @@ absl::StatusOr<SpiffeId> SpiffeId::Parse(absl::string_view id) {
   absl::string_view trust_domain = rest.substr(0, slash);
   absl::string_view path = slash == absl::string_view::npos ? "" : rest.substr(slash);
   if (trust_domain.empty()) return Invalid("the trust domain is empty");
+  if (trust_domain.size() > kMaxTrustDomainBytes) {
+    return Invalid(absl::StrCat("the trust domain is ", trust_domain.size(),
+                                " bytes, more than the ", kMaxTrustDomainBytes, " allowed"));
+  }
   for (char c : trust_domain) {
     if (!IsTrustDomainChar(c)) {
       return Invalid(absl::StrCat("trust domain has ", Describe(c, /*in_trust_domain=*/true)));

@@ -17,12 +17,15 @@ class SpiffeId {
  public:
   // kMaxBytes bounds the whole ID ("spiffe://" included), SPIFFE-ID.md 2.3.
   static constexpr size_t kMaxBytes = 2048;
+  // kMaxTrustDomainBytes bounds the trust domain (SPIFFE-ID.md 2.3, after the
+  // 255-byte host limit of RFC 3986).
+  static constexpr size_t kMaxTrustDomainBytes = 255;
 
   // Parse validates `id` and splits it. The rules (SPIFFE-ID.md, as go-spiffe
   // enforces them):
   //   - the scheme is exactly "spiffe://" (lowercase);
-  //   - the trust domain is non-empty and only [a-z0-9._-] (so no uppercase,
-  //     port, userinfo or percent-encoding);
+  //   - the trust domain is 1 to kMaxTrustDomainBytes bytes of [a-z0-9._-]
+  //     (so no uppercase, port, userinfo or percent-encoding);
   //   - the path is empty or "/"-separated segments of [A-Za-z0-9._-], with
   //     no empty segment (so no "//" and no trailing "/"), and no segment
   //     that is "." or "..";

@@ -28,18 +28,11 @@ TEST_P(SpiffeIdValidTest, ParsesAndRoundTrips) {
   EXPECT_EQ(id->ToString(), c.id);
 }
 
-// An ID of exactly `size` bytes: "spiffe://example.org/" then 'a's, split into
-// segments of at most 200 bytes (no segment limit exists; this just keeps the
-// path realistic).
+// IdOfSize returns a valid ID of exactly `size` (> 22) bytes: the path is
+// "/a/" then one long segment (the standard limits only the whole ID).
 std::string IdOfSize(size_t size) {
-  std::string id = "spiffe://example.org";
-  while (id.size() < size) {
-    id += '/';
-    size_t n = std::min<size_t>(200, size - id.size());
-    if (n == 0) n = 1;  // never leave a trailing '/'
-    id.append(n, 'a');
-  }
-  return id;
+  const std::string prefix = "spiffe://example.org/a/";
+  return prefix + std::string(size - prefix.size(), 'b');
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -70,10 +63,14 @@ TEST(SpiffeIdTest, Refuses2049Bytes) {
   EXPECT_THAT(parsed.status().message(), HasSubstr("2049 bytes"));
 }
 
-TEST(SpiffeIdTest, TrustDomainAloneAtTheLimitIsAccepted) {
-  std::string id = "spiffe://" + std::string(2048 - 9, 'a');
-  EXPECT_TRUE(SpiffeId::Parse(id).ok());
-  EXPECT_FALSE(SpiffeId::Parse(id + "a").ok());
+TEST(SpiffeIdTest, TrustDomainOf255BytesIsAcceptedAnd256Refused) {
+  const std::string td255(255, 'a');
+  absl::StatusOr<SpiffeId> id = SpiffeId::Parse("spiffe://" + td255 + "/x");
+  ASSERT_TRUE(id.ok()) << id.status();
+  EXPECT_EQ(id->trust_domain(), td255);
+  id = SpiffeId::Parse("spiffe://" + td255 + "a/x");
+  EXPECT_EQ(id.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(id.status().message(), HasSubstr("trust domain is 256 bytes"));
 }
 
 TEST(SpiffeIdTest, EqualityComparesTrustDomainAndPath) {

@@ -4,8 +4,11 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -310,6 +313,45 @@ TEST_F(SvidMinterTest, RefusesCsrAskingForADnsSan) {
   auto svid = Minter()->Mint(Request(Csr(KeySpec::kEcP256, tmpl)));
   EXPECT_EQ(svid.status().code(), absl::StatusCode::kPermissionDenied);
   EXPECT_THAT(svid.status().message(), HasSubstr("web.acme.example"));
+}
+
+TEST_F(SvidMinterTest, RefusesCsrAskingForAnIpOrEmailSan) {
+  // CertificateRequest::CreatePem makes only URI/DNS SANs; the openssl CLI
+  // makes the others.
+  const std::string dir = ::testing::TempDir();
+  for (const char* san : {"IP:10.0.0.1", "email:web@acme.example"}) {
+    const std::string csr = dir + "/svid_test_other_san.csr";
+    const std::string log = dir + "/svid_test_other_san.log";
+    std::string cmd =
+        absl::StrCat("openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ",
+                     dir, "/svid_test_other_san.key -subj / -addext 'subjectAltName=URI:", kId, ",",
+                     san, "' -out ", csr, " > ", log, " 2>&1");
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << ReadFile(log);
+    auto svid = Minter()->Mint(Request(ReadFile(csr)));
+    EXPECT_EQ(svid.status().code(), absl::StatusCode::kPermissionDenied) << san;
+    EXPECT_THAT(svid.status().message(), HasSubstr("non-URI SAN")) << san;
+  }
+}
+
+TEST_F(SvidMinterTest, MintsConcurrentlyWithDistinctSerials) {
+  std::unique_ptr<SvidMinter> minter = Minter();
+  std::vector<std::string> csrs;
+  for (int i = 0; i < 8; ++i) csrs.push_back(Csr(KeySpec::kEcP256));
+  std::vector<absl::StatusOr<MintedSvid>> results(csrs.size(), absl::UnknownError("not run"));
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < 2; ++t) {
+    threads.emplace_back([&, t] {
+      for (size_t i = t; i < csrs.size(); i += 2) results[i] = minter->Mint(Request(csrs[i]));
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  std::set<std::string> serials;
+  for (const auto& svid : results) {
+    ASSERT_TRUE(svid.ok()) << svid.status();
+    EXPECT_TRUE(Verify(Leaf(*svid).get(), kNow).ok());
+    serials.insert(svid->serial_hex);
+  }
+  EXPECT_EQ(serials.size(), csrs.size());
 }
 
 TEST_F(SvidMinterTest, RefusesInvalidSpiffeId) {

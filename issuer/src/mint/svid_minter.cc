@@ -252,8 +252,9 @@ absl::StatusOr<std::unique_ptr<SvidMinter>> SvidMinter::New(SslPtr<X509> ca_cert
     ClearOpenSslErrors();
     return absl::InvalidArgumentError("the CA key does not match the CA certificate");
   }
-  // X509_check_ca also refuses a CA whose keyUsage lacks keyCertSign.
-  if (X509_check_ca(ca_cert.get()) == 0) {
+  // 1 means basicConstraints cA=true and, if keyUsage is present, keyCertSign;
+  // other non-zero values are legacy forms (v1 roots, Netscape cert types).
+  if (X509_check_ca(ca_cert.get()) != 1) {
     ClearOpenSslErrors();
     return absl::InvalidArgumentError(
         "the CA certificate is not a CA allowed to sign certificates (basicConstraints cA and "

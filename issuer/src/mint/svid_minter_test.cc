@@ -195,6 +195,15 @@ TEST_F(SvidMinterTest, LifetimePastTheCaExpiryIsClampedToIt) {
   EXPECT_TRUE(Verify(leaf.get(), ca_not_after_ - absl::Seconds(1)).ok());
 }
 
+TEST_F(SvidMinterTest, InfiniteLifetimeIsClampedToTheCaExpiry) {
+  SvidRequest request = Request(Csr(KeySpec::kEcP256));
+  request.lifetime = absl::InfiniteDuration();
+  auto svid = Minter()->Mint(request);
+  ASSERT_TRUE(svid.ok()) << svid.status();
+  EXPECT_TRUE(svid->lifetime_clamped);
+  EXPECT_EQ(svid->not_after, ca_not_after_);
+}
+
 TEST_F(SvidMinterTest, LifetimeEndingExactlyAtTheCaExpiryIsNotClamped) {
   SvidRequest request = Request(Csr(KeySpec::kEcP256));
   request.lifetime = ca_not_after_ - kNow;

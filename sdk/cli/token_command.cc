@@ -213,8 +213,9 @@ absl::Status RunTokenCommand(absl::string_view name, absl::Span<const std::strin
   } else if (format == "json") {
     output = reply.body + "\n";
   } else {
-    auto it = doc.FindMember("expires_in");
-    int64_t expires_in = it != doc.MemberEnd() && it->value.IsInt64() ? it->value.GetInt64() : 0;
+    const rapidjson::Value& root = doc;
+    auto it = root.FindMember("expires_in");
+    int64_t expires_in = it != root.MemberEnd() && it->value.IsInt64() ? it->value.GetInt64() : 0;
     output = absl::StrCat("WRIT_TOKEN=", token, "\nWRIT_TOKEN_EXPIRES_IN=", expires_in,
                           "\nWRIT_TOKEN_SCOPE=", GetString(doc, "scope"), "\n");
   }

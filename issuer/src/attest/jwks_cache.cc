@@ -209,8 +209,9 @@ absl::StatusOr<std::string> IssuerKeys::Discover() {
     return absl::UnavailableError(
         absl::StrCat("the discovery document from ", url, " is not a JSON object"));
   }
-  const auto issuer = doc.FindMember("issuer");
-  if (issuer == doc.MemberEnd() || !issuer->value.IsString()) {
+  const rapidjson::Value& root = doc;  // const iterators: clang -Wambiguous-reversed-operator
+  const auto issuer = root.FindMember("issuer");
+  if (issuer == root.MemberEnd() || !issuer->value.IsString()) {
     return absl::UnavailableError(
         absl::StrCat("the discovery document from ", url, " has no \"issuer\" string"));
   }
@@ -220,8 +221,8 @@ absl::StatusOr<std::string> IssuerKeys::Discover() {
                                                " names issuer \"", named.substr(0, 200),
                                                "\", not the configured \"", config_.issuer, "\""));
   }
-  const auto jwks_uri = doc.FindMember("jwks_uri");
-  if (jwks_uri == doc.MemberEnd() || !jwks_uri->value.IsString()) {
+  const auto jwks_uri = root.FindMember("jwks_uri");
+  if (jwks_uri == root.MemberEnd() || !jwks_uri->value.IsString()) {
     return absl::UnavailableError(
         absl::StrCat("the discovery document from ", url, " has no \"jwks_uri\" string"));
   }

@@ -219,8 +219,9 @@ absl::StatusOr<LedgerRecord> DecodeRecord(absl::string_view value) {
                      " at offset ", doc.GetErrorOffset()));
   }
   if (!doc.IsObject()) return absl::DataLossError("record is not a JSON object");
-  auto version = doc.FindMember("v");
-  if (version == doc.MemberEnd() || !version->value.IsInt() ||
+  const rapidjson::Value& root = doc;  // const iterators: clang -Wambiguous-reversed-operator
+  auto version = root.FindMember("v");
+  if (version == root.MemberEnd() || !version->value.IsInt() ||
       version->value.GetInt() != kFormatVersion) {
     return absl::DataLossError(absl::StrCat(
         "record has no \"v\" or an unknown format version (want ", kFormatVersion, ")"));

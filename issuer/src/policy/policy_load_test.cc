@@ -355,3 +355,24 @@ TEST(PolicyYamlShapeTest, StrayCommaAndDeepNestingAreLoadErrorsNotHangsOrCrashes
 
 }  // namespace
 }  // namespace writ::issuer
+
+namespace writ::issuer {
+namespace {
+
+TEST(PolicyYamlShapeTest, SelfReferencingAliasInTestClaimsIsAnErrorNotAStackOverflow) {
+  auto engine = PolicyEngine::FromSources({{"alias.yaml", R"(
+rules: []
+tests:
+  - name: loop
+    identity: {issuer: github, subject: s, claims: &c {a: *c}}
+    request: {}
+    expect: {decision: deny}
+)"}},
+                                          {});
+  ASSERT_FALSE(engine.ok());
+  EXPECT_NE(engine.status().message().find("alias refers to itself"), std::string::npos)
+      << engine.status();
+}
+
+}  // namespace
+}  // namespace writ::issuer

@@ -22,18 +22,24 @@ using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
 // WriteJson writes YAML as JSON. Plain (unquoted) scalars that read as a
 // boolean, null or number become those JSON types, so a test can give a
-// non-string claim; quoted scalars are always strings.
-void WriteJson(const YAML::Node& node, JsonWriter& w) {
+// non-string claim; quoted scalars are always strings. Returns false past
+// kMaxClaimDepth levels: deeper than any claims set JwtClaims accepts, and a
+// YAML alias that refers to itself would otherwise recurse forever.
+constexpr int kMaxClaimDepth = 16;
+bool WriteJson(const YAML::Node& node, JsonWriter& w, int depth = 1) {
+  if (depth > kMaxClaimDepth) return false;
   if (node.IsMap()) {
     w.StartObject();
     for (auto it = node.begin(); it != node.end(); ++it) {
       w.Key(it->first.Scalar().c_str());
-      WriteJson(it->second, w);
+      if (!WriteJson(it->second, w, depth + 1)) return false;
     }
     w.EndObject();
   } else if (node.IsSequence()) {
     w.StartArray();
-    for (size_t i = 0; i < node.size(); ++i) WriteJson(node[i], w);
+    for (size_t i = 0; i < node.size(); ++i) {
+      if (!WriteJson(node[i], w, depth + 1)) return false;
+    }
     w.EndArray();
   } else if (node.IsNull()) {
     w.Null();
@@ -53,6 +59,7 @@ void WriteJson(const YAML::Node& node, JsonWriter& w) {
       w.String(s.c_str(), static_cast<rapidjson::SizeType>(s.size()));
     }
   }
+  return true;
 }
 
 std::optional<AttestedIdentity> LoadIdentity(YamlErrors& e, const YAML::Node& node,
@@ -77,7 +84,12 @@ std::optional<AttestedIdentity> LoadIdentity(YamlErrors& e, const YAML::Node& no
   if (claims) {
     for (auto it = claims.begin(); it != claims.end(); ++it) {
       w.Key(it->first.Scalar().c_str());
-      WriteJson(it->second, w);
+      if (!WriteJson(it->second, w, 2)) {
+        e.Add(claims, where, prefix + "claims",
+              absl::StrCat("nest more than ", kMaxClaimDepth,
+                           " levels deep (or an alias refers to itself)"));
+        return std::nullopt;
+      }
     }
   }
   w.EndObject();

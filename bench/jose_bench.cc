@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "bench/bench_util.h"
 #include "writ/base/base64url.h"
 #include "writ/base/clock.h"
 #include "writ/crypto/keys.h"
@@ -29,34 +30,8 @@
 namespace writ {
 namespace {
 
-template <typename T>
-T Check(absl::StatusOr<T> v, const char* what) {
-  if (!v.ok()) {
-    std::fprintf(stderr, "%s: %s\n", what, std::string(v.status().message()).c_str());
-    std::exit(1);
-  }
-  return *std::move(v);
-}
-
-// Rate runs `op` repeatedly for about `seconds` and returns operations/s.
-double Rate(double seconds, const std::function<bool()>& op) {
-  using Clock = std::chrono::steady_clock;
-  for (int i = 0; i < 50; ++i) {
-    if (!op()) std::abort();
-  }
-  long n = 0;
-  const auto start = Clock::now();
-  const auto deadline = start + std::chrono::duration<double>(seconds);
-  auto now = start;
-  while (now < deadline) {
-    for (int i = 0; i < 20; ++i) {
-      if (!op()) std::abort();
-    }
-    n += 20;
-    now = Clock::now();
-  }
-  return n / std::chrono::duration<double>(now - start).count();
-}
+using writ::bench::Check;
+using writ::bench::Rate;
 
 void Report(const char* name, double writ_rate, const char* raw_name, double raw_rate) {
   std::printf("%-22s %10.0f/s  %7.2f us   | raw %-30s %10.0f/s  %7.2f us | ratio %.2f\n", name,

@@ -15,6 +15,7 @@
 #include <functional>
 #include <string>
 
+#include "bench/bench_util.h"
 #include "issuer/src/mint/svid_minter.h"
 #include "writ/base/clock.h"
 #include "writ/crypto/keys.h"
@@ -24,34 +25,8 @@
 namespace writ {
 namespace {
 
-template <typename T>
-T Check(absl::StatusOr<T> v, const char* what) {
-  if (!v.ok()) {
-    std::fprintf(stderr, "%s: %s\n", what, std::string(v.status().message()).c_str());
-    std::exit(1);
-  }
-  return *std::move(v);
-}
-
-// Rate runs `op` repeatedly for about `seconds` and returns operations/s.
-double Rate(double seconds, const std::function<bool()>& op) {
-  using SteadyClock = std::chrono::steady_clock;
-  for (int i = 0; i < 20; ++i) {
-    if (!op()) std::abort();
-  }
-  long n = 0;
-  const auto start = SteadyClock::now();
-  const auto deadline = start + std::chrono::duration<double>(seconds);
-  auto now = start;
-  while (now < deadline) {
-    for (int i = 0; i < 10; ++i) {
-      if (!op()) std::abort();
-    }
-    n += 10;
-    now = SteadyClock::now();
-  }
-  return n / std::chrono::duration<double>(now - start).count();
-}
+using writ::bench::Check;
+using writ::bench::Rate;
 
 void Report(const char* name, double rate, const char* bound_name, double bound) {
   std::printf("%-16s %8.0f/s %8.1f us | crypto bound (%s) %8.0f/s %8.1f us | %.0f%% of bound\n",

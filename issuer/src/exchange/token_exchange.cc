@@ -133,13 +133,18 @@ ExchangeResult TokenExchange::Exchange(const ExchangeRequest& req,
   rec.credential_kind = "jwt";
   rec.decision = "deny";
 
-  // Identities attested so far, released again if the exchange then fails
-  // through our fault (see Attestor::Forget).
-  std::vector<AttestedIdentity> attested;
+  // What was attested so far (the subject; the actor, which is always
+  // preq.actors.front()) is released again if the exchange then fails through
+  // our fault (see Attestor::Forget). Pointers, not copies: this is the hot
+  // path.
+  PolicyRequest preq;
+  const AttestedIdentity* attested_subject = nullptr;
+  bool actor_attested = false;
   auto release_on_outage = [&] {
     const absl::StatusCode code = out.status.code();
     if (code != absl::StatusCode::kUnavailable && code != absl::StatusCode::kInternal) return;
-    for (const AttestedIdentity& id : attested) attestor_->Forget(id);
+    if (attested_subject != nullptr) attestor_->Forget(*attested_subject);
+    if (actor_attested) attestor_->Forget(preq.actors.front());
   };
   // Every answer from here on is recorded first; no record, no answer but 503.
   auto record_and_answer = [&](absl::Status status, const char* oauth_error) {
@@ -170,11 +175,10 @@ ExchangeResult TokenExchange::Exchange(const ExchangeRequest& req,
     auto [status, code] = AttestationFailure(identity.status(), "subject_token");
     return finish(status, code);
   }
-  attested.push_back(*identity);
+  attested_subject = &*identity;
   rec.attested_issuer = identity->issuer;
   rec.attested_subject = identity->subject;
 
-  PolicyRequest preq;
   preq.audience = rec.requested_audience;
   preq.scopes = req.scopes;
   preq.lifetime = req.lifetime;
@@ -190,9 +194,9 @@ ExchangeResult TokenExchange::Exchange(const ExchangeRequest& req,
       auto [status, code] = AttestationFailure(actor.status(), "actor_token");
       return finish(status, code);
     }
-    attested.push_back(*actor);
     rec.actors.push_back(actor->subject);
     preq.actors.push_back(*std::move(actor));
+    actor_attested = true;
   }
   // Prior actors (RFC 8693 4.1): a subject token that was itself delegated
   // carries its "act" chain; the new token keeps it, nested under the new

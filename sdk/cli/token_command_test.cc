@@ -155,6 +155,7 @@ TEST_F(TokenCommandTest, UsageErrors) {
   EXPECT_EQ(Run({"--issuer", issuer_}), 2);  // no token source
   EXPECT_EQ(Run({"--issuer", issuer_, "--oidc-token-env", "T", "--github-actions"}), 2);
   EXPECT_EQ(Run({"--issuer", issuer_, "--oidc-token-env", "T", "--lifetime", "soon"}), 2);
+  EXPECT_EQ(Run({"--issuer", issuer_, "--oidc-token-env", "T", "--lifetime", "500ms"}), 2);
   EXPECT_EQ(Run({"--issuer", issuer_, "--oidc-token-env", "T", "--format", "xml"}), 2);
 }
 

@@ -128,13 +128,29 @@ TEST_F(IssuerOpsTest, BodyOverLimitIsRefusedWithoutServerError) {
   ASSERT_NO_FATAL_FAILURE(StartServer());
   const std::string big = ValidForm(MintCi()) + "&scope=" + std::string(70 * 1024, 'a');
   HttpResult r = HttpPost(token_url(), "application/x-www-form-urlencoded", big);
-  // cpp-httplib refuses a body over set_payload_max_length with 413 before
-  // any handler runs.
+  // The token endpoint reads its own body: past max_body_bytes, 413.
   EXPECT_EQ(r.status, 413) << r.body << r.error;
   EXPECT_THAT(r.status, Ne(500));
   EXPECT_TRUE(AllRecords().empty());
   // The server still serves.
   EXPECT_EQ(Exchange(MintCi(), kDeployAudience).status, 200);
+}
+
+// Debian's cpp-httplib would cap form bodies at 8 KiB with an empty 413; the
+// token endpoint takes bodies up to max_body_bytes (64 KiB), and a refusal
+// past it is an OAuth error.
+TEST_F(IssuerOpsTest, FormBodiesBetween8And64KiBAreServedAndLargerOnesGetOAuthJson) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  const std::string padded =
+      ValidForm(MintCi()) + "&audience=" + kDeployAudience + "&pad=" + std::string(20 * 1024, 'a');
+  HttpResult ok = HttpPost(token_url(), "application/x-www-form-urlencoded", padded);
+  EXPECT_EQ(ok.status, 200) << ok.body;
+  const std::string big = ValidForm(MintCi()) + "&pad=" + std::string(70 * 1024, 'a');
+  HttpResult refused = HttpPost(token_url(), "application/x-www-form-urlencoded", big);
+  EXPECT_EQ(refused.status, 413);
+  if (!refused.body.empty()) {
+    EXPECT_EQ(JsonString(refused.body, "error"), "invalid_request");
+  }
 }
 
 TEST_F(IssuerOpsTest, LedgerFailureFailsClosedOnBothTransports) {

@@ -19,6 +19,8 @@ packages=(
   libgtest-dev libgmock-dev
   # test tools: independent JOSE/X.509 implementations and the openssl CLI
   openssl python3 python3-jwt python3-jwcrypto python3-cryptography
+  # OpenSSH client and server: the SSH certificate login test runs a real sshd
+  openssh-client openssh-server
 )
 if [[ "${1:-}" == "--fuzz" ]]; then
   packages+=(clang libclang-rt-14-dev)

@@ -48,6 +48,48 @@ struct LimitsConfig {
   int http_threads = 0;
 };
 
+// KeysConfig governs the key rings (keys/key_manager.h).
+struct KeysConfig {
+  // rotate_after: an active key older than this is rotated by the schedule.
+  // Default: 24 h.
+  absl::Duration rotate_after = absl::Hours(24);
+  // publish_lead: how long a prepared key is published before the schedule
+  // (or `writ keys rotate` without --force) may make it active; verifiers'
+  // JWKS and bundle caches must refresh within it. Default: 1 h.
+  absl::Duration publish_lead = absl::Hours(1);
+  // check_interval: how often the schedule looks. Default: 1 min.
+  absl::Duration check_interval = absl::Minutes(1);
+};
+
+// X509Config governs X.509-SVIDs and Writ's X.509 CA.
+struct X509Config {
+  // enabled: false turns X.509-SVID issuance off. Default: true.
+  bool enabled = true;
+  // trust_domain of the SPIFFE IDs Writ issues: a rule's SPIFFE ID must be
+  // in it. Default: "writ.local".
+  std::string trust_domain = "writ.local";
+  // mode: "self-signed" (dev: each CA key is its own root) or "intermediate"
+  // (production: Writ writes a CSR per CA key, the operator's root signs it,
+  // and the signed certificate is placed next to it). Default: self-signed.
+  std::string mode = "self-signed";
+  // root_bundle_file: intermediate mode, the operator's root certificate(s)
+  // (PEM) that the signed CA certificates chain to; published as the bundle.
+  std::string root_bundle_file;
+  // ca_lifetime: validity of a self-signed CA certificate. Must exceed
+  // keys.rotate_after + keys.publish_lead + tokens.max_lifetime. Default: 30 d.
+  absl::Duration ca_lifetime = absl::Hours(24 * 30);
+  // facts_extension_oid: the OID of the non-critical extension that carries
+  // the attested facts (empty: no extension). Default: an OID under Writ's
+  // 2.25 (UUID) arc; operators should use their own arc.
+  std::string facts_extension_oid = "2.25.219598111397571597917930807101480163434.1";
+};
+
+// SshConfig governs SSH user certificates.
+struct SshConfig {
+  // enabled: false turns SSH certificate issuance off. Default: true.
+  bool enabled = true;
+};
+
 // IssuerConfig is writ-issuer's whole configuration.
 struct IssuerConfig {
   // source names where this came from ("embedded default" or the file path).
@@ -64,6 +106,9 @@ struct IssuerConfig {
   std::vector<TrustedIssuerConfig> trusted_issuers;
   TokenConfig tokens;
   LimitsConfig limits;
+  KeysConfig keys;
+  X509Config x509;
+  SshConfig ssh;
 };
 
 // DefaultIssuerConfig returns the embedded dev default: loopback listeners on

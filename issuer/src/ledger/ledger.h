@@ -49,12 +49,26 @@ struct LedgerRecord {
   // rule and policy_file that decided (empty when none).
   std::string rule;
   std::string policy_file;
-  // credential_kind: "jwt" (issue 4 adds "x509-svid", "ssh").
+  // credential_kind: "jwt", "x509-svid" or "ssh" (what was asked for).
   std::string credential_kind;
-  // jti, SHA-256 (lowercase hex) and expiry of the minted credential.
+  // jti: the credential's id, unique and indexed (FindByJti): a JWT's "jti";
+  // an X.509-SVID's serial (lowercase hex); an SSH certificate's serial
+  // (decimal). For a certificate, granted_subject is its SPIFFE ID (X.509)
+  // or key id (SSH), and credential_sha256 its SHA-256 fingerprint (of the
+  // DER certificate, of the SSH certificate blob).
   std::string jti;
   std::string credential_sha256;
   absl::Time expires_at = absl::InfinitePast();
+  // principals of an SSH certificate, and the source addresses it is pinned
+  // to (empty: none).
+  std::vector<std::string> principals;
+  std::vector<std::string> source_addresses;
+  // renewed_from: for an X.509-SVID renewed over mTLS, the serial (hex) of
+  // the SVID presented instead of an attestation; else empty.
+  std::string renewed_from;
+  // signing_key: the id of the key that signed the credential (JWT kid, CA
+  // key id), so a key compromise maps to the credentials it signed.
+  std::string signing_key;
 };
 
 // LedgerQuery selects records. Every set field must match.

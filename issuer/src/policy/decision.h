@@ -12,8 +12,35 @@
 
 namespace writ::issuer {
 
+// CredentialKind is what a caller asks to be minted. A rule grants the kinds
+// its `grant.credentials` lists (default: jwt only).
+enum class CredentialKind {
+  kJwt,       // an RFC 9068 access token; audience and scopes apply
+  kX509Svid,  // a SPIFFE X.509-SVID; the granted subject is its SPIFFE ID
+  kSsh,       // an OpenSSH user certificate for the rule's principals
+};
+
+// CredentialKindName: "jwt", "x509-svid", "ssh" (the policy and ledger names).
+inline const char* CredentialKindName(CredentialKind kind) {
+  switch (kind) {
+    case CredentialKind::kX509Svid:
+      return "x509-svid";
+    case CredentialKind::kSsh:
+      return "ssh";
+    case CredentialKind::kJwt:
+      break;
+  }
+  return "jwt";
+}
+
 // PolicyRequest is what a caller asks for, besides who it is.
 struct PolicyRequest {
+  // kind of credential asked for. For kX509Svid and kSsh, audience and scopes
+  // must be empty (a rule's audiences and scopes are about JWTs).
+  CredentialKind kind = CredentialKind::kJwt;
+  // ssh_principals asked for (kSsh only); empty means all of the rule's.
+  // Asking for one the rule does not grant is invalid_scope.
+  std::vector<std::string> ssh_principals;
   // audience asked for; empty means "the rule's only audience" (an error when
   // the rule allows several).
   std::string audience;
@@ -63,6 +90,17 @@ struct Grant {
   // facts are the attested claims the rule copies into the credential, as
   // (claim name, value) pairs, in the rule's order.
   std::vector<std::pair<std::string, std::string>> facts;
+  // kind: the request's kind, which the rule grants.
+  CredentialKind kind = CredentialKind::kJwt;
+  // kX509Svid: renewable says the SVID may be renewed over mTLS without a
+  // new attestation (grant.x509_svid.renewable).
+  bool renewable = false;
+  // kSsh: the principals granted (templates expanded, narrowed to what was
+  // asked), and the source addresses/CIDRs the certificate is pinned to
+  // (grant.ssh.source_address: the literal CIDRs, or the client's address
+  // for "client"); empty: not pinned.
+  std::vector<std::string> ssh_principals;
+  std::vector<std::string> ssh_source_addresses;
 };
 
 // Decision is the engine's answer. Default deny.

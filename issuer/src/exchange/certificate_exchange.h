@@ -1,0 +1,115 @@
+// CertificateExchange: the issuance pipeline for certificates. Attest (or,
+// for a renewal, check the presented SVID), decide, mint with the active CA
+// key, record, answer; the certificate twin of TokenExchange.
+#ifndef WRIT_ISSUER_EXCHANGE_CERTIFICATE_EXCHANGE_H_
+#define WRIT_ISSUER_EXCHANGE_CERTIFICATE_EXCHANGE_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "issuer/src/attest/attestor.h"
+#include "issuer/src/exchange/policy_source.h"
+#include "issuer/src/exchange/token_exchange.h"
+#include "issuer/src/keys/key_manager.h"
+#include "issuer/src/ledger/ledger.h"
+#include "issuer/src/mint/ssh_cert_minter.h"
+#include "issuer/src/mint/svid_minter.h"
+#include "writ/base/clock.h"
+
+namespace writ::issuer {
+
+// SvidExchangeRequest asks for an X.509-SVID with an attestation.
+struct SvidExchangeRequest {
+  std::string subject_token;  // the OIDC token; secret: never log it
+  std::string csr;            // PKCS #10, PEM or DER; untrusted
+  std::optional<absl::Duration> lifetime;
+};
+
+// SvidRenewalRequest asks for a fresh SVID on the strength of a still-valid
+// Writ SVID the caller presented in an mTLS handshake (the handshake proved
+// possession of its key).
+struct SvidRenewalRequest {
+  // peer_chain_der: the client certificate chain from the handshake, leaf
+  // first, DER. Verified here against the published X.509 authorities.
+  std::vector<std::string> peer_chain_der;
+  std::string csr;
+  std::optional<absl::Duration> lifetime;
+};
+
+// SshExchangeRequest asks for an SSH user certificate.
+struct SshExchangeRequest {
+  std::string subject_token;  // secret
+  std::string public_key;     // OpenSSH public key line; untrusted
+  // principals asked for; empty: every principal the rule grants.
+  std::vector<std::string> principals;
+  std::optional<absl::Duration> lifetime;
+};
+
+// CertificateResult is a certificate, or the error to answer with.
+struct CertificateResult {
+  // status/oauth_error as ExchangeResult: kInvalidArgument (malformed request
+  // or CSR/key; "invalid_request"), kUnauthenticated (bad attestation or
+  // presented SVID; "invalid_grant"), kPermissionDenied (policy, or a CSR
+  // asking for other names; "access_denied"/"invalid_scope"), kUnavailable
+  // (ledger, issuer keys, no active CA; "temporarily_unavailable"),
+  // kInternal ("server_error").
+  absl::Status status;
+  std::string oauth_error;
+  std::string request_id;
+  std::string rule;
+  // X.509: the SVID, the CA chain to send after it (PEM, empty for a
+  // self-signed CA), and the trust bundle (PEM) to verify peers with.
+  std::optional<MintedSvid> svid;
+  std::string chain_pem;
+  std::string bundle_pem;
+  // SSH: the certificate and the principals it carries.
+  std::optional<MintedSshCert> ssh;
+  std::vector<std::string> principals;
+};
+
+struct CertificateExchangeOptions {
+  // Global cap on any lifetime. Default: 1 h.
+  absl::Duration max_lifetime = absl::Hours(1);
+  // SPIFFE trust domain: a granted SPIFFE ID outside it is refused.
+  std::string trust_domain = "writ.local";
+  // OID of the attested-facts extension (SvidMinterOptions).
+  std::string facts_extension_oid;
+  bool x509_enabled = true;
+  bool ssh_enabled = true;
+};
+
+// CertificateExchange is thread-safe; the stages must outlive it. Every
+// request that gets past decoding is recorded in the ledger, allowed or
+// denied, before the answer; when the ledger cannot record, the answer is
+// kUnavailable and no certificate leaves. Minters are built per active CA
+// key and replaced when KeyManager rotates.
+class CertificateExchange {
+ public:
+  CertificateExchange(Attestor* attestor, const PolicySource* policy, const KeyManager* keys,
+                      Ledger* ledger, const Clock* clock, CertificateExchangeOptions options = {});
+  ~CertificateExchange();
+
+  CertificateResult IssueSvid(const SvidExchangeRequest& request,
+                              const RequestContext& context) const;
+  // RenewSvid: the presented SVID must verify against the published
+  // authorities, be unexpired, and have a ledger record (by serial); the
+  // policy in force is asked again for the identity that record attested, and
+  // must grant the same SPIFFE ID with renewable: true.
+  CertificateResult RenewSvid(const SvidRenewalRequest& request,
+                              const RequestContext& context) const;
+  CertificateResult IssueSsh(const SshExchangeRequest& request,
+                             const RequestContext& context) const;
+
+  struct Rep;
+
+ private:
+  std::unique_ptr<Rep> rep_;
+};
+
+}  // namespace writ::issuer
+
+#endif  // WRIT_ISSUER_EXCHANGE_CERTIFICATE_EXCHANGE_H_

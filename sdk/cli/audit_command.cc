@@ -55,15 +55,29 @@ absl::StatusOr<absl::Time> ParseTimeFlag(const FlagSet& flags, absl::string_view
 
 std::string Field(absl::string_view value) { return value.empty() ? "-" : Printable(value, 256); }
 
+std::string List(const std::vector<std::string>& values) {
+  std::vector<std::string> printable;
+  for (const std::string& v : values) printable.push_back(Printable(v, 128));
+  return printable.empty() ? "-" : absl::StrJoin(printable, ",");
+}
+
+// TextLine is one record. The fields of certificates and key ids come after
+// the JWT ones, and only when set, so lines of JWT decisions keep their shape.
 std::string TextLine(const LedgerRecord& r) {
-  std::vector<std::string> scopes;
-  for (const std::string& s : r.granted_scopes) scopes.push_back(Printable(s, 128));
-  return absl::StrCat(absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", r.time, absl::UTCTimeZone()), " ",
-                      Field(r.decision), " error=", Field(r.error),
-                      " iss=", Field(r.attested_issuer), " sub=", Field(r.attested_subject),
-                      " granted_sub=", Field(r.granted_subject), " aud=", Field(r.granted_audience),
-                      " scopes=", scopes.empty() ? "-" : absl::StrJoin(scopes, ","),
-                      " rule=", Field(r.rule), " jti=", Field(r.jti));
+  std::string line =
+      absl::StrCat(absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", r.time, absl::UTCTimeZone()), " ",
+                   Field(r.decision), " error=", Field(r.error), " iss=", Field(r.attested_issuer),
+                   " sub=", Field(r.attested_subject), " granted_sub=", Field(r.granted_subject),
+                   " aud=", Field(r.granted_audience), " scopes=", List(r.granted_scopes),
+                   " rule=", Field(r.rule), " jti=", Field(r.jti));
+  if (!r.credential_kind.empty()) absl::StrAppend(&line, " kind=", Field(r.credential_kind));
+  if (!r.signing_key.empty()) absl::StrAppend(&line, " key=", Field(r.signing_key));
+  if (!r.principals.empty()) absl::StrAppend(&line, " principals=", List(r.principals));
+  if (!r.source_addresses.empty()) {
+    absl::StrAppend(&line, " source=", List(r.source_addresses));
+  }
+  if (!r.renewed_from.empty()) absl::StrAppend(&line, " renewed_from=", Field(r.renewed_from));
+  return line;
 }
 
 absl::Status RunList(absl::string_view name, absl::Span<const std::string> args, CommandEnv& env) {

@@ -168,6 +168,11 @@ void ToProto(const LedgerRecord& r, v1::LedgerRecord* out) {
   out->set_credential_sha256(r.credential_sha256);
   if (r.expires_at != absl::InfinitePast())
     out->set_expires_at_unix(absl::ToUnixSeconds(r.expires_at));
+  for (const auto& p : r.principals) out->add_principals(p);
+  for (const auto& a : r.source_addresses) out->add_source_addresses(a);
+  out->set_renewed_from(r.renewed_from);
+  out->set_signing_key(r.signing_key);
+  out->set_attested_issuer_name(r.attested_issuer_name);
 }
 
 class LedgerServiceImpl final : public v1::LedgerService::Service {

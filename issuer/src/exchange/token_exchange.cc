@@ -178,6 +178,7 @@ ExchangeResult TokenExchange::Exchange(const ExchangeRequest& req,
   attested_subject = &*identity;
   rec.attested_issuer = identity->issuer;
   rec.attested_subject = identity->subject;
+  rec.attested_issuer_name = identity->issuer_name;
 
   preq.audience = rec.requested_audience;
   preq.scopes = req.scopes;
@@ -252,6 +253,7 @@ ExchangeResult TokenExchange::Exchange(const ExchangeRequest& req,
   rec.jti = minted->jti;
   rec.credential_sha256 = minted->sha256_hex;
   rec.expires_at = minted->expires_at;
+  rec.signing_key = minted->kid;
   out.minted = *std::move(minted);
   out.subject = grant.subject;
   out.audience = grant.audience;

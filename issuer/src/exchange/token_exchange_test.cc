@@ -140,6 +140,10 @@ TEST_F(TokenExchangeTest, AllowedRequestIsMintedAndRecordedWithTheTokenHash) {
   EXPECT_EQ(rec.expires_at, clock_.Now() + absl::Minutes(5));
   EXPECT_EQ(rec.rule, "r1");
   EXPECT_EQ(rec.claims, policy_.decision.used_claims);
+  EXPECT_EQ(rec.credential_kind, "jwt");
+  EXPECT_EQ(rec.attested_issuer_name, "github");
+  EXPECT_EQ(rec.signing_key, keys_.signer_->kid());
+  EXPECT_EQ(res.minted.kid, keys_.signer_->kid());
   EXPECT_EQ(policy_.last_request.client_address, "10.0.0.1");
 }
 

@@ -27,9 +27,16 @@ struct LedgerRecord {
   // The attested identity; empty when attestation failed before it was known.
   std::string attested_issuer;
   std::string attested_subject;
+  // attested_issuer_name: the trusted issuer's name in the configuration
+  // ("github"), which policy rules refer to. Kept so an SVID renewal can ask
+  // the policy again for the identity its original attestation proved.
+  // Empty in records written before it existed.
+  std::string attested_issuer_name;
   // actors: the delegation chain's subjects, innermost first.
   std::vector<std::string> actors;
-  // claims the decision used, (name, value).
+  // claims the decision used, (name, value); for an allowed certificate also
+  // the facts the rule copied into it (a renewal rebuilds the identity from
+  // these).
   std::vector<std::pair<std::string, std::string>> claims;
   // What was asked.
   std::string requested_audience;
@@ -54,8 +61,10 @@ struct LedgerRecord {
   // jti: the credential's id, unique and indexed (FindByJti): a JWT's "jti";
   // an X.509-SVID's serial (lowercase hex); an SSH certificate's serial
   // (decimal). For a certificate, granted_subject is its SPIFFE ID (X.509)
-  // or key id (SSH), and credential_sha256 its SHA-256 fingerprint (of the
-  // DER certificate, of the SSH certificate blob).
+  // or the rule's granted subject (SSH; the certificate's key id,
+  // "writ:<request_id>", when the rule grants none), and credential_sha256
+  // its SHA-256 fingerprint (of the DER certificate, of the SSH certificate
+  // blob).
   std::string jti;
   std::string credential_sha256;
   absl::Time expires_at = absl::InfinitePast();

@@ -18,6 +18,9 @@ using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
 constexpr absl::string_view kNegInf = "-inf";
 constexpr absl::string_view kPosInf = "+inf";
+// Fields added to format version 1 later (certificates, key ids): absent in
+// older records.
+constexpr bool kOptional = true;
 
 void Key(Writer& w, const char* name) { w.Key(name); }
 
@@ -63,24 +66,27 @@ class Reader {
  public:
   explicit Reader(const rapidjson::Value& obj) : obj_(obj) {}
 
-  const rapidjson::Value* Find(const char* name) {
+  // Find returns the member `name`; a missing member is an error unless
+  // `optional` (fields added after format version 1 was first written: a
+  // record from before them lacks them, and they read as empty).
+  const rapidjson::Value* Find(const char* name, bool optional = false) {
     auto it = obj_.FindMember(name);
     if (it == obj_.MemberEnd()) {
-      Fail(absl::StrCat("field \"", name, "\" is missing"));
+      if (!optional) Fail(absl::StrCat("field \"", name, "\" is missing"));
       return nullptr;
     }
     return &it->value;
   }
 
-  void Str(const char* name, std::string* out) {
-    const rapidjson::Value* v = Find(name);
+  void Str(const char* name, std::string* out, bool optional = false) {
+    const rapidjson::Value* v = Find(name, optional);
     if (v == nullptr) return;
     if (!v->IsString()) return Fail(absl::StrCat("field \"", name, "\" is not a string"));
     out->assign(v->GetString(), v->GetStringLength());
   }
 
-  void StrList(const char* name, std::vector<std::string>* out) {
-    const rapidjson::Value* v = Find(name);
+  void StrList(const char* name, std::vector<std::string>* out, bool optional = false) {
+    const rapidjson::Value* v = Find(name, optional);
     if (v == nullptr) return;
     if (!v->IsArray()) return Fail(absl::StrCat("field \"", name, "\" is not an array"));
     for (const auto& e : v->GetArray()) {
@@ -179,6 +185,7 @@ std::string EncodeRecord(const LedgerRecord& r, TimeFormat time_format) {
   Str(w, "client_address", r.client_address);
   Str(w, "attested_issuer", r.attested_issuer);
   Str(w, "attested_subject", r.attested_subject);
+  Str(w, "attested_issuer_name", r.attested_issuer_name);
   StrList(w, "actors", r.actors);
   Key(w, "claims");
   w.StartArray();
@@ -205,6 +212,10 @@ std::string EncodeRecord(const LedgerRecord& r, TimeFormat time_format) {
   Str(w, "jti", r.jti);
   Str(w, "credential_sha256", r.credential_sha256);
   TimeField(w, "expires_at", r.expires_at, time_format);
+  StrList(w, "principals", r.principals);
+  StrList(w, "source_addresses", r.source_addresses);
+  Str(w, "renewed_from", r.renewed_from);
+  Str(w, "signing_key", r.signing_key);
   w.EndObject();
   return std::string(buffer.GetString(), buffer.GetSize());
 }
@@ -234,6 +245,7 @@ absl::StatusOr<LedgerRecord> DecodeRecord(absl::string_view value) {
   in.Str("client_address", &r.client_address);
   in.Str("attested_issuer", &r.attested_issuer);
   in.Str("attested_subject", &r.attested_subject);
+  in.Str("attested_issuer_name", &r.attested_issuer_name, kOptional);
   in.StrList("actors", &r.actors);
   in.Pairs("claims", &r.claims);
   in.Str("requested_audience", &r.requested_audience);
@@ -252,6 +264,10 @@ absl::StatusOr<LedgerRecord> DecodeRecord(absl::string_view value) {
   in.Str("jti", &r.jti);
   in.Str("credential_sha256", &r.credential_sha256);
   in.Time("expires_at", &r.expires_at);
+  in.StrList("principals", &r.principals, kOptional);
+  in.StrList("source_addresses", &r.source_addresses, kOptional);
+  in.Str("renewed_from", &r.renewed_from, kOptional);
+  in.Str("signing_key", &r.signing_key, kOptional);
   RETURN_IF_ERROR(in.status());
   return r;
 }

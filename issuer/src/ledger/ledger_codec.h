@@ -6,6 +6,10 @@
 //    "requested_lifetime_us":<micros>,...,"expires_at":<unix micros> | "-inf" | "+inf"}
 // Every LedgerRecord field is present under its own name; times are Unix
 // microseconds, durations microseconds (infinite ones as "-inf"/"+inf").
+// The fields added for certificates and key ids (attested_issuer_name,
+// principals, source_addresses, renewed_from, signing_key) are always written
+// but optional when read: records written before them stay readable (they
+// read as empty), so the version stays 1.
 // Strings are stored byte for byte (JSON escapes for control bytes).
 //
 // Keys (all in the default column family, written in one WriteBatch):
@@ -56,8 +60,8 @@ std::string EncodeRecord(const LedgerRecord& record,
 
 // DecodeRecord parses a value written by EncodeRecord (kUnixMicros). Returns
 // kDataLoss naming the first problem for anything else: not JSON, not an
-// object, an unknown version, a missing or mistyped field. Never crashes on
-// any input.
+// object, an unknown version, a missing (required) or mistyped field. Never
+// crashes on any input.
 absl::StatusOr<LedgerRecord> DecodeRecord(absl::string_view value);
 
 // TimeKey returns the 8-byte order-preserving encoding of `micros`.

@@ -44,6 +44,11 @@ LedgerRecord FullRecord() {
   r.jti = "jti-123";
   r.credential_sha256 = std::string(64, 'a');
   r.expires_at = absl::FromUnixMicros(1714565100123456);
+  r.attested_issuer_name = "github";
+  r.principals = {"deploy", "ops"};
+  r.source_addresses = {"10.0.0.0/8", "192.0.2.7"};
+  r.renewed_from = "0abc";
+  r.signing_key = "kid-1";
   return r;
 }
 
@@ -72,6 +77,63 @@ void ExpectSame(const LedgerRecord& a, const LedgerRecord& b) {
   EXPECT_EQ(a.jti, b.jti);
   EXPECT_EQ(a.credential_sha256, b.credential_sha256);
   EXPECT_EQ(a.expires_at, b.expires_at);
+  EXPECT_EQ(a.attested_issuer_name, b.attested_issuer_name);
+  EXPECT_EQ(a.principals, b.principals);
+  EXPECT_EQ(a.source_addresses, b.source_addresses);
+  EXPECT_EQ(a.renewed_from, b.renewed_from);
+  EXPECT_EQ(a.signing_key, b.signing_key);
+}
+
+// kStoredV1Record is a record exactly as the ledger stored it before the
+// certificate and key-id fields existed.
+constexpr char kStoredV1Record[] =
+    R"({"v":1,"time":1714564800123456,"request_id":"req-1","transport":"http",)"
+    R"("client_address":"10.0.0.1","attested_issuer":"https://iss.example",)"
+    R"("attested_subject":"repo:acme/app","actors":[],"claims":[["repository","acme/app"]],)"
+    R"("requested_audience":"api","requested_scopes":["read"],"requested_lifetime_us":0,)"
+    R"("granted_subject":"svc:deploy","granted_audience":"api","granted_scopes":["read"],)"
+    R"("granted_lifetime_us":300000000,"decision":"allow","error":"","reasons":[],"rule":"r1",)"
+    R"("policy_file":"p.yaml","credential_kind":"jwt","jti":"jti-1",)"
+    R"("credential_sha256":"aa","expires_at":1714565100123456})";
+
+TEST(LedgerCodecTest, DecodesRecordsWrittenBeforeTheCertificateFields) {
+  auto decoded = DecodeRecord(kStoredV1Record);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(decoded->request_id, "req-1");
+  EXPECT_EQ(decoded->jti, "jti-1");
+  EXPECT_EQ(decoded->granted_lifetime, absl::Minutes(5));
+  EXPECT_EQ(decoded->expires_at, absl::FromUnixMicros(1714565100123456));
+  EXPECT_TRUE(decoded->attested_issuer_name.empty());
+  EXPECT_TRUE(decoded->principals.empty());
+  EXPECT_TRUE(decoded->source_addresses.empty());
+  EXPECT_TRUE(decoded->renewed_from.empty());
+  EXPECT_TRUE(decoded->signing_key.empty());
+  // Written again, it gains the new fields, empty, and still round-trips.
+  const std::string again = EncodeRecord(*decoded);
+  EXPECT_THAT(again, HasSubstr("\"principals\":[]"));
+  EXPECT_THAT(again, HasSubstr("\"signing_key\":\"\""));
+  auto twice = DecodeRecord(again);
+  ASSERT_TRUE(twice.ok()) << twice.status();
+  ExpectSame(*twice, *decoded);
+}
+
+TEST(LedgerCodecTest, NewFieldsAreTypeCheckedWhenPresent) {
+  const std::string good = EncodeRecord(FullRecord());
+  for (auto [from, to, field] : std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"\"principals\":[\"deploy\"", "\"principals\":[3", "principals"},
+           {"\"source_addresses\":[\"10.0.0.0/8\",\"192.0.2.7\"]", "\"source_addresses\":\"x\"",
+            "source_addresses"},
+           {"\"renewed_from\":\"0abc\"", "\"renewed_from\":[]", "renewed_from"},
+           {"\"signing_key\":\"kid-1\"", "\"signing_key\":null", "signing_key"},
+           {"\"attested_issuer_name\":\"github\"", "\"attested_issuer_name\":1",
+            "attested_issuer_name"},
+       }) {
+    const std::string bad = absl::StrReplaceAll(good, {{from, to}});
+    ASSERT_NE(bad, good) << from;
+    auto r = DecodeRecord(bad);
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss) << field;
+    EXPECT_THAT(r.status().message(), HasSubstr(field));
+  }
 }
 
 TEST(LedgerCodecTest, RoundTripsEveryField) {

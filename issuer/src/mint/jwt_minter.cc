@@ -91,6 +91,7 @@ absl::StatusOr<MintedToken> JwtMinter::Mint(const MintRequest& r) const {
   ASSIGN_OR_RETURN(out.token, SignCompactJws(*signer, "at+jwt",
                                              absl::string_view(buf.GetString(), buf.GetSize())));
   out.sha256_hex = Sha256Hex(out.token);
+  out.kid = signer->kid();
   return out;
 }
 

@@ -48,6 +48,8 @@ struct MintedToken {
   absl::Time expires_at;
   // sha256_hex is the SHA-256 of `token`, lowercase hex (for the ledger).
   std::string sha256_hex;
+  // kid of the key that signed it (the ledger's signing_key).
+  std::string kid;
 };
 
 // JwtMinter signs access tokens with the KeyManager's current JWT signer.

@@ -66,9 +66,11 @@ struct CertificateResult {
   std::optional<MintedSvid> svid;
   std::string chain_pem;
   std::string bundle_pem;
-  // SSH: the certificate and the principals it carries.
+  // SSH: the certificate, the principals it carries, and its key id
+  // ("writ:<request_id>", which sshd logs on every login).
   std::optional<MintedSshCert> ssh;
   std::vector<std::string> principals;
+  std::string ssh_key_id;
 };
 
 struct CertificateExchangeOptions {
@@ -76,17 +78,31 @@ struct CertificateExchangeOptions {
   absl::Duration max_lifetime = absl::Hours(1);
   // SPIFFE trust domain: a granted SPIFFE ID outside it is refused.
   std::string trust_domain = "writ.local";
-  // OID of the attested-facts extension (SvidMinterOptions).
+  // OID of the attested-facts extension (SvidMinterOptions). Default: none.
   std::string facts_extension_oid;
+  // x509_enabled / ssh_enabled: false refuses that kind of request before
+  // anything is attested or recorded, with kFailedPrecondition and
+  // "invalid_request" (HTTP 400) naming the switch. Default: true.
   bool x509_enabled = true;
   bool ssh_enabled = true;
+  // Options of the minters built for each CA key. Defaults: theirs.
+  SvidMinterOptions svid_minter;
+  SshCertMinterOptions ssh_minter;
 };
 
 // CertificateExchange is thread-safe; the stages must outlive it. Every
 // request that gets past decoding is recorded in the ledger, allowed or
 // denied, before the answer; when the ledger cannot record, the answer is
-// kUnavailable and no certificate leaves. Minters are built per active CA
-// key and replaced when KeyManager rotates.
+// kUnavailable and no certificate leaves (an unhealthy ledger is refused
+// before attesting, so a one-time token is not spent). Minters are built per
+// active CA key (cached by key id) and replaced when KeyManager rotates.
+//
+// Ledger records: credential_kind "x509-svid" (jti = serial hex,
+// granted_subject = SPIFFE ID, credential_sha256 = DER fingerprint) or "ssh"
+// (jti = decimal serial, granted_subject = the rule's subject, principals,
+// source_addresses); signing_key = the CA key id; claims = the claims the
+// decision used plus the facts the rule copied into the certificate; and
+// attested_issuer_name, so a renewal can rebuild the attested identity.
 class CertificateExchange {
  public:
   CertificateExchange(Attestor* attestor, const PolicySource* policy, const KeyManager* keys,
@@ -96,9 +112,15 @@ class CertificateExchange {
   CertificateResult IssueSvid(const SvidExchangeRequest& request,
                               const RequestContext& context) const;
   // RenewSvid: the presented SVID must verify against the published
-  // authorities, be unexpired, and have a ledger record (by serial); the
-  // policy in force is asked again for the identity that record attested, and
-  // must grant the same SPIFFE ID with renewable: true.
+  // authorities at the clock's time (so it is unexpired and signed by a CA
+  // key still published), carry one spiffe:// URI SAN, and have an allowed
+  // "x509-svid" ledger record (by serial) for that SPIFFE ID. The identity
+  // that record attested (attested_issuer_name, issuer, subject and the
+  // recorded claims) is put to the policy in force again, which must grant
+  // the same SPIFFE ID with renewable: true. The new record names the
+  // presented serial in renewed_from and copies the attestation fields, so
+  // the renewed SVID can be renewed in turn. A presented SVID that fails
+  // these checks is kUnauthenticated ("invalid_grant"), recorded.
   CertificateResult RenewSvid(const SvidRenewalRequest& request,
                               const RequestContext& context) const;
   CertificateResult IssueSsh(const SshExchangeRequest& request,

@@ -1,0 +1,125 @@
+// Internals of CertificateExchange shared by its .cc files: the minter caches
+// and the record-then-answer step every certificate request ends with. Not
+// part of the exchange's API.
+#ifndef WRIT_ISSUER_EXCHANGE_CERTIFICATE_EXCHANGE_INTERNAL_H_
+#define WRIT_ISSUER_EXCHANGE_CERTIFICATE_EXCHANGE_INTERNAL_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "issuer/src/exchange/certificate_exchange.h"
+
+namespace writ::issuer {
+
+// SvidSigner is the minter of one X.509 CA key and the chain (PEM) that goes
+// after every SVID it signs.
+struct SvidSigner {
+  std::string ca_id;
+  std::unique_ptr<SvidMinter> minter;
+  std::string chain_pem;
+};
+
+// SshSigner is the minter of one SSH CA key.
+struct SshSigner {
+  std::string ca_id;
+  std::unique_ptr<SshCertMinter> minter;
+};
+
+// PublishedBundle is one bundle snapshot, ready for answers and renewals.
+struct PublishedBundle {
+  // bundle is held so a later snapshot cannot reuse its address.
+  std::shared_ptr<const TrustBundle> bundle;
+  std::string pem;
+  // roots: the X.509 authorities that parse (a renewal's trust anchors).
+  std::vector<SslPtr<X509>> roots;
+};
+
+struct CertificateExchange::Rep {
+  Attestor* attestor;
+  const PolicySource* policy;
+  const KeyManager* keys;
+  Ledger* ledger;
+  const Clock* clock;
+  CertificateExchangeOptions options;
+
+  // ActiveSvidSigner returns the signer of the active X.509 CA, built on
+  // first use of each CA key id. kUnavailable when there is no active CA,
+  // kInternal when its minter cannot be built.
+  absl::StatusOr<std::shared_ptr<const SvidSigner>> ActiveSvidSigner() const;
+  // ActiveSshSigner: the same for the SSH CA.
+  absl::StatusOr<std::shared_ptr<const SshSigner>> ActiveSshSigner() const;
+  // Published returns the published bundle with its PEM rendering and
+  // parsed X.509 authorities, prepared once per bundle snapshot. Null when
+  // the key manager publishes no bundle.
+  std::shared_ptr<const PublishedBundle> Published() const;
+
+  mutable absl::Mutex mu;
+  mutable std::shared_ptr<const SvidSigner> svid_signer ABSL_GUARDED_BY(mu);
+  mutable std::shared_ptr<const SshSigner> ssh_signer ABSL_GUARDED_BY(mu);
+  mutable std::shared_ptr<const PublishedBundle> published ABSL_GUARDED_BY(mu);
+};
+
+namespace certificate_internal {
+
+// Issuance carries one request from the ledger health check to its answer:
+// the record being built, the result, and what was attested (released on
+// our outage, see Attestor::Forget).
+class Issuance {
+ public:
+  Issuance(const CertificateExchange::Rep& rep, const RequestContext& context,
+           const char* credential_kind);
+
+  // Reject answers without a record (malformed requests, checks before the
+  // ledger is involved).
+  CertificateResult Reject(absl::Status status, const char* oauth_error);
+  // Finish records the decision (allow when `status` is OK) and answers. No
+  // record, no certificate: a failed Append becomes kUnavailable. After an
+  // outage (kUnavailable, kInternal) the attested identity is forgotten.
+  CertificateResult Finish(absl::Status status, const char* oauth_error);
+  // Deny finishes with kPermissionDenied and `oauth_error`, `reason` recorded.
+  CertificateResult Deny(const char* oauth_error, std::string reason);
+
+  // Attested notes the identity the attestor returned (owned by the caller,
+  // which keeps it alive until Finish) and fills the record's fields of it.
+  void Attested(const AttestedIdentity* identity);
+  // FillAttestation copies the attestation fields of an earlier record (a
+  // renewal: nothing is attested now, so nothing is forgotten on outage).
+  void FillAttestation(const LedgerRecord& original);
+  // FillDecision copies the decision's rule, file and used claims.
+  void FillDecision(const Decision& decision);
+  // DenyDecision finishes with the decision's denial.
+  CertificateResult DenyDecision(const Decision& decision);
+
+  // MintSvid finishes an allowed X.509-SVID request: checks the granted SPIFFE
+  // ID's trust domain, mints from `csr` with the active CA and records.
+  CertificateResult MintSvid(const Decision& decision, const std::string& csr);
+
+  LedgerRecord& record() { return rec_; }
+  CertificateResult& result() { return out_; }
+
+ private:
+  const CertificateExchange::Rep& rep_;
+  LedgerRecord rec_;
+  CertificateResult out_;
+  const AttestedIdentity* attested_ = nullptr;
+};
+
+// CheckLifetime is the validation both transports' lifetimes share:
+// kInvalidArgument when `lifetime` is set and not positive.
+absl::Status CheckLifetime(const std::optional<absl::Duration>& lifetime);
+
+// AttestationFailure maps an Attestor error onto the answer, as
+// TokenExchange does: kUnavailable is our outage, the rest invalid_grant.
+std::pair<absl::Status, const char*> AttestationFailure(const absl::Status& status);
+
+}  // namespace certificate_internal
+}  // namespace writ::issuer
+
+#endif  // WRIT_ISSUER_EXCHANGE_CERTIFICATE_EXCHANGE_INTERNAL_H_

@@ -10,10 +10,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "issuer/src/api/grpc_services.h"
 #include "writ/v1/writ.grpc.pb.h"
 
 namespace writ::issuer {
-namespace {
+namespace grpc_internal {
 
 grpc::Status ToGrpc(const absl::Status& s) {
   return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
@@ -24,11 +25,19 @@ grpc::Status Fail(grpc::ServerContext* ctx, const absl::Status& s, absl::string_
   return ToGrpc(s);
 }
 
-grpc::Status OperatorOnly(grpc::ServerContext* ctx) {
+grpc::Status OperatorOnly(grpc::ServerContext* ctx, absl::string_view what) {
   if (IsLoopbackPeer(ctx->peer())) return grpc::Status::OK;
   return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
-                      "policy and ledger queries are served to loopback clients only");
+                      absl::StrCat(what, " is served to loopback clients only"));
 }
+
+}  // namespace grpc_internal
+
+namespace {
+
+using grpc_internal::Fail;
+using grpc_internal::OperatorOnly;
+using grpc_internal::ToGrpc;
 
 class TokenServiceImpl final : public v1::TokenService::Service {
  public:
@@ -95,7 +104,7 @@ class PolicyServiceImpl final : public v1::PolicyService::Service {
       : policy_(policy), clock_(clock) {}
   grpc::Status Explain(grpc::ServerContext* ctx, const v1::ExplainRequest* in,
                        v1::ExplainResponse* out) override {
-    if (grpc::Status s = OperatorOnly(ctx); !s.ok()) return s;
+    if (grpc::Status s = OperatorOnly(ctx, "policy explanation"); !s.ok()) return s;
     auto id = ToIdentity(in->identity(), "identity");
     if (!id.ok()) return ToGrpc(id.status());
     PolicyRequest req;
@@ -180,7 +189,7 @@ class LedgerServiceImpl final : public v1::LedgerService::Service {
   explicit LedgerServiceImpl(const Ledger* ledger) : ledger_(ledger) {}
   grpc::Status GetByJti(grpc::ServerContext* ctx, const v1::GetByJtiRequest* in,
                         v1::LedgerRecord* out) override {
-    if (grpc::Status s = OperatorOnly(ctx); !s.ok()) return s;
+    if (grpc::Status s = OperatorOnly(ctx, "the ledger"); !s.ok()) return s;
     if (in->jti().empty()) return ToGrpc(absl::InvalidArgumentError("jti is required"));
     auto rec = ledger_->FindByJti(in->jti());
     if (!rec.ok()) return ToGrpc(rec.status());
@@ -189,7 +198,7 @@ class LedgerServiceImpl final : public v1::LedgerService::Service {
   }
   grpc::Status List(grpc::ServerContext* ctx, const v1::ListRecordsRequest* in,
                     v1::ListRecordsResponse* out) override {
-    if (grpc::Status s = OperatorOnly(ctx); !s.ok()) return s;
+    if (grpc::Status s = OperatorOnly(ctx, "the ledger"); !s.ok()) return s;
     if (!in->decision().empty() && in->decision() != "allow" && in->decision() != "deny") {
       return ToGrpc(absl::InvalidArgumentError("decision must be \"allow\" or \"deny\""));
     }
@@ -247,9 +256,10 @@ std::string PeerAddress(absl::string_view peer) {
 
 absl::StatusOr<std::unique_ptr<GrpcApi>> GrpcApi::Start(const ListenerConfig& listener,
                                                         const LimitsConfig& limits,
-                                                        const TokenExchange* exchange,
-                                                        const PolicySource* policy,
-                                                        const Ledger* ledger, const Clock* clock) {
+                                                        const GrpcServices& services) {
+  if (services.tokens == nullptr || services.policy == nullptr || services.ledger == nullptr) {
+    return absl::InvalidArgumentError("gRPC needs the token exchange, policy and ledger");
+  }
   auto api = std::unique_ptr<GrpcApi>(new GrpcApi());
   std::shared_ptr<grpc::ServerCredentials> creds;
   if (!listener.tls_cert_file.empty()) {
@@ -262,14 +272,24 @@ absl::StatusOr<std::unique_ptr<GrpcApi>> GrpcApi::Start(const ListenerConfig& li
     pair.private_key = *std::move(key);
     pair.cert_chain = *std::move(cert);
     ssl.pem_key_cert_pairs.push_back(std::move(pair));
+    // Ask for a client certificate but leave checking it to RenewX509Svid,
+    // against the bundle in force at the call: the TLS layer's roots would be
+    // fixed at startup and go stale with the first CA rotation. The handshake
+    // still proves the client holds the certificate's key.
+    ssl.client_certificate_request = GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_BUT_DONT_VERIFY;
     creds = grpc::SslServerCredentials(ssl);
   } else {
     creds = grpc::InsecureServerCredentials();
   }
-  api->token_service_ = std::make_unique<TokenServiceImpl>(exchange);
-  api->policy_service_ =
-      std::make_unique<PolicyServiceImpl>(policy, clock != nullptr ? clock : &Clock::Real());
-  api->ledger_service_ = std::make_unique<LedgerServiceImpl>(ledger);
+  api->token_service_ = std::make_unique<TokenServiceImpl>(services.tokens);
+  api->policy_service_ = std::make_unique<PolicyServiceImpl>(
+      services.policy, services.clock != nullptr ? services.clock : &Clock::Real());
+  api->ledger_service_ = std::make_unique<LedgerServiceImpl>(services.ledger);
+  if (services.certificates != nullptr || services.keys != nullptr) {
+    api->certificate_service_ =
+        grpc_internal::NewCertificateService(services.certificates, services.keys);
+  }
+  if (services.keys != nullptr) api->key_service_ = grpc_internal::NewKeyService(services.keys);
   std::string host = listener.host.find(':') != std::string::npos
                          ? absl::StrCat("[", listener.host, "]")
                          : listener.host;
@@ -293,6 +313,8 @@ absl::StatusOr<std::unique_ptr<GrpcApi>> GrpcApi::Start(const ListenerConfig& li
   builder.RegisterService(api->token_service_.get());
   builder.RegisterService(api->policy_service_.get());
   builder.RegisterService(api->ledger_service_.get());
+  if (api->certificate_service_) builder.RegisterService(api->certificate_service_.get());
+  if (api->key_service_) builder.RegisterService(api->key_service_.get());
   api->server_ = builder.BuildAndStart();
   if (!api->server_ || api->port_ == 0) {
     return absl::UnavailableError(

@@ -9,7 +9,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "issuer/src/config/issuer_config.h"
+#include "issuer/src/exchange/certificate_exchange.h"
 #include "issuer/src/exchange/token_exchange.h"
+#include "issuer/src/keys/key_manager.h"
 
 namespace grpc {
 class Server;
@@ -18,17 +20,39 @@ class Service;
 
 namespace writ::issuer {
 
+// GrpcServices are what the gRPC services call. Not owned; every pointer
+// must outlive the GrpcApi.
+struct GrpcServices {
+  // TokenService. Required.
+  const TokenExchange* tokens = nullptr;
+  // PolicyService. Required.
+  const PolicySource* policy = nullptr;
+  // LedgerService. Required.
+  const Ledger* ledger = nullptr;
+  // CertificateService's minting and renewal. Default: null (not served).
+  const CertificateExchange* certificates = nullptr;
+  // KeyService and CertificateService.GetTrustBundle. Default: null (not
+  // served).
+  KeyManager* keys = nullptr;
+  // Explain's "now" when a request names no time. Default: null (the system
+  // clock).
+  const Clock* clock = nullptr;
+};
+
 class GrpcApi {
  public:
-  // Start serves TokenService, PolicyService and LedgerService on `listener`
-  // (port 0: any free port; TLS when it has a certificate). PolicyService and
-  // LedgerService answer loopback peers only (PERMISSION_DENIED otherwise).
-  // Returns kUnavailable when the port cannot be bound, kInvalidArgument for
-  // unreadable TLS files. The pointers must outlive the GrpcApi. `clock` (null:
-  // the system clock) is Explain's "now" when a request names no time.
-  static absl::StatusOr<std::unique_ptr<GrpcApi>> Start(
-      const ListenerConfig& listener, const LimitsConfig& limits, const TokenExchange* exchange,
-      const PolicySource* policy, const Ledger* ledger, const Clock* clock = nullptr);
+  // Start serves TokenService, PolicyService, LedgerService and, when given,
+  // CertificateService and KeyService on `listener` (port 0: any free port;
+  // TLS when it has a certificate). PolicyService, LedgerService and
+  // KeyService answer loopback peers only (PERMISSION_DENIED otherwise).
+  // With TLS, a client certificate is requested but not verified by the TLS
+  // layer (the handshake still proves its key): RenewX509Svid verifies it
+  // against the trust bundle in force at the call, so a CA rotation needs no
+  // restart. Returns kUnavailable when the port cannot be bound,
+  // kInvalidArgument for unreadable TLS files or missing services.
+  static absl::StatusOr<std::unique_ptr<GrpcApi>> Start(const ListenerConfig& listener,
+                                                        const LimitsConfig& limits,
+                                                        const GrpcServices& services);
   ~GrpcApi();
 
   int port() const { return port_; }
@@ -37,7 +61,8 @@ class GrpcApi {
 
  private:
   GrpcApi() = default;
-  std::unique_ptr<grpc::Service> token_service_, policy_service_, ledger_service_;
+  std::unique_ptr<grpc::Service> token_service_, policy_service_, ledger_service_,
+      certificate_service_, key_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 };

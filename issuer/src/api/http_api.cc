@@ -12,17 +12,13 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "issuer/src/api/form_body.h"
+#include "issuer/src/api/http_certificates.h"
+#include "issuer/src/api/http_util.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
 
 namespace writ::issuer {
-namespace {
-
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void Str(JsonWriter& w, absl::string_view s) {
-  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-}
+namespace http_internal {
 
 void NoStore(httplib::Response& res) {
   res.set_header("Cache-Control", "no-store");
@@ -30,7 +26,7 @@ void NoStore(httplib::Response& res) {
 }
 
 void SendOAuthError(httplib::Response& res, absl::string_view error, absl::string_view description,
-                    absl::string_view request_id = "") {
+                    absl::string_view request_id) {
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
   w.StartObject();
@@ -50,11 +46,37 @@ void SendOAuthError(httplib::Response& res, absl::string_view error, absl::strin
   res.set_content(buf.GetString(), buf.GetSize(), "application/json");
 }
 
-bool IsFormContentType(const httplib::Request& req) {
+std::string MediaType(const httplib::Request& req) {
   std::string type = absl::AsciiStrToLower(req.get_header_value("Content-Type"));
-  absl::string_view media =
-      absl::StripAsciiWhitespace(absl::string_view(type).substr(0, type.find(';')));
-  return media == "application/x-www-form-urlencoded";
+  return std::string(absl::StripAsciiWhitespace(absl::string_view(type).substr(0, type.find(';'))));
+}
+
+bool ReadBody(const httplib::ContentReader& read, httplib::Response& res, std::string* body) {
+  const bool complete = read([body](const char* data, size_t n) {
+    body->append(data, n);
+    return true;
+  });
+  if (complete) return true;
+  // httplib has set 413 (over max_body_bytes) or 400 (broken body).
+  const int status = res.status == 413 ? 413 : 400;
+  SendOAuthError(res, "invalid_request",
+                 status == 413 ? "request body too large" : "the request body cannot be read");
+  res.status = status;
+  return false;
+}
+
+}  // namespace http_internal
+
+namespace {
+
+using http_internal::JsonWriter;
+using http_internal::MediaType;
+using http_internal::NoStore;
+using http_internal::SendOAuthError;
+using http_internal::Str;
+
+bool IsFormContentType(const httplib::Request& req) {
+  return MediaType(req) == "application/x-www-form-urlencoded";
 }
 
 // DecodeTokenRequest turns the form into an ExchangeRequest, or an OAuth
@@ -165,7 +187,7 @@ int OAuthHttpStatus(absl::string_view e) {
   return 400;
 }
 
-std::string DiscoveryDocument(absl::string_view issuer_url) {
+std::string DiscoveryDocument(absl::string_view issuer_url, bool certificate_endpoints) {
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
   auto member = [&w](absl::string_view k, absl::string_view v) {
@@ -188,6 +210,14 @@ std::string DiscoveryDocument(absl::string_view issuer_url) {
   list("id_token_signing_alg_values_supported", {"ES256"});
   list("token_endpoint_auth_methods_supported", {"none"});
   list("token_types_supported", {kTokenTypeAccessToken});
+  // Writ's own metadata (RFC 8414 section 2 allows additional members).
+  member("spiffe_bundle_endpoint", absl::StrCat(issuer_url, "/v1/bundle"));
+  member("x509_bundle_endpoint", absl::StrCat(issuer_url, "/v1/bundle.pem"));
+  member("ssh_ca_keys_endpoint", absl::StrCat(issuer_url, "/v1/ssh/ca-keys"));
+  if (certificate_endpoints) {
+    member("x509_svid_endpoint", absl::StrCat(issuer_url, "/v1/x509-svid"));
+    member("ssh_certificate_endpoint", absl::StrCat(issuer_url, "/v1/ssh-certificate"));
+  }
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());
 }
@@ -238,7 +268,8 @@ absl::StatusOr<std::unique_ptr<HttpApi>> HttpApi::Bind(const ListenerConfig& lis
 }
 
 void HttpApi::Serve(const std::string& issuer_url, const TokenExchange* exchange,
-                    const KeyManager* keys, ReadinessCheck readiness, ReadinessCheck details) {
+                    const CertificateExchange* certificates, const KeyManager* keys,
+                    ReadinessCheck readiness, ReadinessCheck details) {
   httplib::Server& svr = *server_;
   const LimitsConfig& limits = limits_;
   int threads = limits.http_threads > 0
@@ -263,7 +294,7 @@ void HttpApi::Serve(const std::string& issuer_url, const TokenExchange* exchange
         return httplib::Server::HandlerResponse::Unhandled;
       });
 
-  std::string discovery = DiscoveryDocument(issuer_url);
+  std::string discovery = DiscoveryDocument(issuer_url, certificates != nullptr);
   auto serve_discovery = [discovery](const httplib::Request&, httplib::Response& res) {
     res.set_header("Cache-Control", "public, max-age=300");
     res.set_content(discovery, "application/json");
@@ -279,22 +310,13 @@ void HttpApi::Serve(const std::string& issuer_url, const TokenExchange* exchange
   svr.Post("/oauth2/token", [exchange](const httplib::Request& req, httplib::Response& res,
                                        const httplib::ContentReader& read) {
     std::string body;
-    const bool complete = read([&body](const char* data, size_t n) {
-      body.append(data, n);
-      return true;
-    });
-    if (!complete) {
-      // httplib has set 413 (over max_body_bytes) or 400 (broken body).
-      const int status = res.status == 413 ? 413 : 400;
-      SendOAuthError(res, "invalid_request",
-                     status == 413 ? "request body too large" : "the request body cannot be read");
-      res.status = status;
-      return;
-    }
+    if (!http_internal::ReadBody(read, res, &body)) return;
     HandleToken(exchange, req, body, res);
   });
   svr.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-    if (req.path != "/oauth2/token" || !res.body.empty()) return;
+    if ((req.path != "/oauth2/token" && !IsCertificatePostPath(req.path)) || !res.body.empty()) {
+      return;
+    }
     const int status = res.status;
     SendOAuthError(res, "invalid_request",
                    status == 413 ? "request body too large" : "malformed HTTP request");
@@ -305,6 +327,7 @@ void HttpApi::Serve(const std::string& issuer_url, const TokenExchange* exchange
     res.status = 405;
     res.set_header("Allow", "POST");
   });
+  RegisterCertificateRoutes(svr, certificates, keys);
   svr.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok\n", "text/plain");
   });

@@ -4,6 +4,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <iostream>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -12,6 +14,7 @@
 #include "issuer/src/api/http_api.h"
 #include "issuer/src/attest/curl_fetcher.h"
 #include "issuer/src/attest/oidc_attestor.h"
+#include "issuer/src/exchange/certificate_exchange.h"
 #include "issuer/src/exchange/token_exchange.h"
 #include "issuer/src/keys/file_key_manager.h"
 #include "issuer/src/ledger/rocksdb_ledger.h"
@@ -53,6 +56,60 @@ std::string ListenerUrl(const ListenerConfig& l, int port) {
 
 }  // namespace
 
+// KeySchedule calls KeyManager::RotateDue every `interval` on its own thread
+// until stopped. A failure is reported on stderr (the status only: key
+// managers never put key material in messages) and retried at the next tick.
+class KeySchedule {
+ public:
+  KeySchedule(KeyManager* keys, absl::Duration interval) : keys_(keys), interval_(interval) {
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~KeySchedule() { Stop(); }
+
+  void Stop() {
+    {
+      absl::MutexLock lock(&mu_);
+      stop_ = true;
+    }
+    if (thread_.joinable()) thread_.join();
+  }
+
+  // ticks counts the checks done so far.
+  int ticks() const {
+    absl::MutexLock lock(&mu_);
+    return ticks_;
+  }
+
+ private:
+  void Run() {
+    absl::MutexLock lock(&mu_);
+    while (!stop_) {
+      // Wake early when stopped; otherwise look once per interval.
+      mu_.AwaitWithTimeout(absl::Condition(&stop_), interval_);
+      if (stop_) break;
+      mu_.Unlock();
+      absl::StatusOr<std::vector<KeyPurpose>> rotated = keys_->RotateDue();
+      mu_.Lock();
+      ++ticks_;
+      if (!rotated.ok()) {
+        std::cerr << "writ-issuer: scheduled key rotation failed (retrying in "
+                  << absl::FormatDuration(interval_) << "): " << rotated.status() << "\n";
+      } else {
+        for (KeyPurpose p : *rotated) {
+          std::cerr << "writ-issuer: rotated the " << KeyPurposeName(p) << " key on schedule\n";
+        }
+      }
+    }
+  }
+
+  KeyManager* keys_;
+  const absl::Duration interval_;
+  mutable absl::Mutex mu_;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  int ticks_ ABSL_GUARDED_BY(mu_) = 0;
+  std::thread thread_;
+};
+
 struct IssuerServer::Parts {
   IssuerConfig config;
   const Clock* clock = nullptr;
@@ -65,6 +122,8 @@ struct IssuerServer::Parts {
   std::unique_ptr<OidcAttestor> attestor;
   std::unique_ptr<JwtMinter> minter;
   std::unique_ptr<TokenExchange> exchange;
+  std::unique_ptr<CertificateExchange> certificates;
+  std::unique_ptr<KeySchedule> key_schedule;
   std::unique_ptr<HttpApi> http;
   std::unique_ptr<GrpcApi> grpc;
   bool stopped = false;
@@ -100,16 +159,34 @@ absl::StatusOr<std::unique_ptr<IssuerServer>> IssuerServer::Start(IssuerConfig c
   xopts.max_delegation_depth = c.tokens.max_delegation_depth;
   p->exchange = std::make_unique<TokenExchange>(p->attestor.get(), p->policy_source.get(),
                                                 p->minter.get(), p->ledger.get(), p->clock, xopts);
+  CertificateExchangeOptions copts;
+  copts.max_lifetime = c.tokens.max_lifetime;
+  copts.trust_domain = c.x509.trust_domain;
+  copts.facts_extension_oid = c.x509.facts_extension_oid;
+  copts.x509_enabled = c.x509.enabled;
+  copts.ssh_enabled = c.ssh.enabled;
+  p->certificates = std::make_unique<CertificateExchange>(
+      p->attestor.get(), p->policy_source.get(), p->keys.get(), p->ledger.get(), p->clock, copts);
   if (c.grpc.enabled) {
-    ASSIGN_OR_RETURN(p->grpc, GrpcApi::Start(c.grpc, c.limits, p->exchange.get(),
-                                             p->policy_source.get(), p->ledger.get(), p->clock));
+    GrpcServices services;
+    services.tokens = p->exchange.get();
+    services.certificates = p->certificates.get();
+    services.policy = p->policy_source.get();
+    services.ledger = p->ledger.get();
+    services.keys = p->keys.get();
+    services.clock = p->clock;
+    ASSIGN_OR_RETURN(p->grpc, GrpcApi::Start(c.grpc, c.limits, services));
   }
   auto server = std::unique_ptr<IssuerServer>(new IssuerServer(std::move(p)));
+  Parts& parts = *server->parts_;
   IssuerServer* self = server.get();
-  server->parts_->http->Serve(
-      server->parts_->issuer_url, server->parts_->exchange.get(), server->parts_->keys.get(),
+  parts.http->Serve(
+      parts.issuer_url, parts.exchange.get(), parts.certificates.get(), parts.keys.get(),
       [self] { return self->Readiness(); }, [self] { return self->IssuerKeyStates(); });
-  server->parts_->attestor->StartWarmUp();
+  parts.attestor->StartWarmUp();
+  if (c.keys.check_interval > absl::ZeroDuration()) {
+    parts.key_schedule = std::make_unique<KeySchedule>(parts.keys.get(), c.keys.check_interval);
+  }
   return server;
 }
 
@@ -122,6 +199,7 @@ void IssuerServer::Stop() {
   parts_->stopped = true;
   // Stop accepting on both transports and let requests in flight finish;
   // only then close the ledger they record into.
+  if (parts_->key_schedule) parts_->key_schedule->Stop();
   if (parts_->http) parts_->http->Stop();
   if (parts_->grpc) parts_->grpc->Stop();
   if (parts_->ledger) parts_->ledger->Close().IgnoreError();
@@ -163,6 +241,21 @@ void IssuerServer::Describe(std::ostream& out) const {
       << (p.keys->created() ? ", created now" : "") << "; ledger: " << p.config.data_dir
       << "/ledger)\n";
   out << "  JWT key:    ES256 kid " << p.keys->JwtSigner()->kid() << "\n";
+  std::shared_ptr<const X509Authority> ca = p.keys->ActiveX509Ca();
+  out << "  X.509 CA:   "
+      << (!p.config.x509.enabled ? std::string("off (x509.enabled: false)")
+          : ca != nullptr
+              ? absl::StrCat("key ", ca->id, " (trust domain ", p.config.x509.trust_domain, ")")
+              : std::string("no active CA: X.509-SVIDs are refused"))
+      << "\n";
+  std::shared_ptr<const SshAuthority> ssh = p.keys->ActiveSshCa();
+  out << "  SSH CA:     "
+      << (!p.config.ssh.enabled ? std::string("off (ssh.enabled: false)")
+          : ssh != nullptr      ? absl::StrCat("key ", ssh->id)
+                                : std::string("no active key: SSH certificates are refused"))
+      << "\n";
+  out << "  bundle:     " << p.issuer_url << "/v1/bundle (SPIFFE), /v1/bundle.pem, /v1/ssh/ca-keys"
+      << (p.grpc ? ", gRPC CertificateService.GetTrustBundle" : "") << "\n";
   out << "  issuers:   ";
   if (p.config.trusted_issuers.empty()) out << " none (every exchange will be refused)";
   out << "\n";
@@ -181,5 +274,10 @@ int IssuerServer::grpc_port() const { return parts_->grpc ? parts_->grpc->port()
 const std::string& IssuerServer::issuer_url() const { return parts_->issuer_url; }
 Ledger* IssuerServer::ledger() const { return parts_->ledger.get(); }
 const TokenExchange* IssuerServer::exchange() const { return parts_->exchange.get(); }
+const CertificateExchange* IssuerServer::certificates() const { return parts_->certificates.get(); }
+KeyManager* IssuerServer::keys() const { return parts_->keys.get(); }
+int IssuerServer::key_schedule_ticks() const {
+  return parts_->key_schedule ? parts_->key_schedule->ticks() : 0;
+}
 
 }  // namespace writ::issuer

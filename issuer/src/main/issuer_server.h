@@ -11,7 +11,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "issuer/src/config/issuer_config.h"
+#include "issuer/src/exchange/certificate_exchange.h"
 #include "issuer/src/exchange/token_exchange.h"
+#include "issuer/src/keys/key_manager.h"
 #include "issuer/src/ledger/ledger.h"
 #include "writ/base/clock.h"
 
@@ -20,7 +22,10 @@ namespace writ::issuer {
 class IssuerServer {
  public:
   // Start opens the data directory (keys, ledger), loads and self-tests the
-  // policies, builds the attestor and serves HTTP and gRPC. Anything wrong
+  // policies, builds the attestor and serves HTTP and gRPC. A background
+  // thread then calls KeyManager::RotateDue every keys.check_interval (none
+  // when it is zero); a failure there is reported on stderr and retried at
+  // the next check. Anything wrong
   // fails here with a message naming what (nothing half-started is left
   // running). `clock` null means the system clock.
   static absl::StatusOr<std::unique_ptr<IssuerServer>> Start(IssuerConfig config,
@@ -43,7 +48,8 @@ class IssuerServer {
   // /readyz's body and operators). No key material.
   std::vector<std::string> IssuerKeyStates() const;
 
-  // Stop stops accepting, finishes requests in flight and closes the ledger.
+  // Stop stops the key schedule, stops accepting, finishes requests in
+  // flight and closes the ledger.
   void Stop();
 
   int http_port() const;
@@ -54,6 +60,12 @@ class IssuerServer {
   // exchange is the pipeline the transports call, for in-process benchmarks
   // (bench/issuer_load --transport inproc); owned by the server.
   const TokenExchange* exchange() const;
+  // certificates is the certificate pipeline; owned by the server.
+  const CertificateExchange* certificates() const;
+  // keys is the key manager, for tests and tools; owned by the server.
+  KeyManager* keys() const;
+  // key_schedule_ticks counts the scheduled rotation checks done (tests).
+  int key_schedule_ticks() const;
 
   struct Parts;
 

@@ -1,0 +1,222 @@
+// writ.v1.CertificateService and writ.v1.KeyService: translation only.
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "issuer/src/api/grpc_api.h"
+#include "issuer/src/api/grpc_services.h"
+#include "issuer/src/api/http_certificates.h"
+#include "writ/v1/writ.grpc.pb.h"
+#include "writ/x509/certificate.h"
+
+namespace writ::issuer::grpc_internal {
+namespace {
+
+absl::StatusOr<std::optional<absl::Duration>> Lifetime(int64_t seconds) {
+  if (seconds < 0) {
+    return absl::InvalidArgumentError("requested_lifetime_seconds must not be negative");
+  }
+  if (seconds == 0) return std::optional<absl::Duration>();
+  return std::optional<absl::Duration>(absl::Seconds(std::min<int64_t>(seconds, 366 * 86400)));
+}
+
+int64_t UnixOrZero(absl::Time t) {
+  if (t == absl::InfinitePast() || t == absl::InfiniteFuture()) return 0;
+  return absl::ToUnixSeconds(t);
+}
+
+void ToProto(const KeyInfo& k, v1::KeyInfo* out) {
+  out->set_purpose(KeyPurposeName(k.purpose));
+  out->set_id(k.id);
+  out->set_state(KeyStateName(k.state));
+  out->set_algorithm(k.algorithm);
+  out->set_created_at_unix(UnixOrZero(k.created_at));
+  out->set_activated_at_unix(UnixOrZero(k.activated_at));
+  out->set_retired_at_unix(UnixOrZero(k.retired_at));
+  out->set_publish_until_unix(UnixOrZero(k.publish_until));
+  out->set_not_after_unix(UnixOrZero(k.not_after));
+  out->set_has_certificate(k.has_certificate);
+  out->set_path(k.path);
+  out->set_csr_path(k.csr_path);
+}
+
+void ToProto(const CertificateResult& r, v1::X509SvidResponse* out) {
+  out->set_spiffe_id(r.svid->spiffe_id);
+  out->set_x509_svid_pem(absl::StrCat(r.svid->certificate_pem, r.chain_pem));
+  out->set_bundle_pem(r.bundle_pem);
+  out->set_serial(r.svid->serial_hex);
+  out->set_expires_at_unix(absl::ToUnixSeconds(r.svid->not_after));
+  out->set_rule(r.rule);
+}
+
+class CertificateServiceImpl final : public v1::CertificateService::Service {
+ public:
+  CertificateServiceImpl(const CertificateExchange* exchange, const KeyManager* keys)
+      : exchange_(exchange), keys_(keys) {}
+
+  grpc::Status MintX509Svid(grpc::ServerContext* ctx, const v1::MintX509SvidRequest* in,
+                            v1::X509SvidResponse* out) override {
+    if (exchange_ == nullptr) return Unimplemented();
+    SvidExchangeRequest req;
+    req.subject_token = in->subject_token();
+    req.csr = in->csr();
+    auto lifetime = Lifetime(in->requested_lifetime_seconds());
+    if (!lifetime.ok()) return Fail(ctx, lifetime.status(), "invalid_request");
+    req.lifetime = *lifetime;
+    CertificateResult r = exchange_->IssueSvid(req, {"grpc", PeerAddress(ctx->peer())});
+    ctx->AddTrailingMetadata("writ-request-id", r.request_id);
+    if (!r.status.ok()) return Fail(ctx, r.status, r.oauth_error);
+    ToProto(r, out);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status RenewX509Svid(grpc::ServerContext* ctx, const v1::RenewX509SvidRequest* in,
+                             v1::X509SvidResponse* out) override {
+    if (exchange_ == nullptr) return Unimplemented();
+    absl::StatusOr<std::vector<std::string>> chain = PeerChainDer(*ctx);
+    if (!chain.ok()) return Fail(ctx, chain.status(), "invalid_grant");
+    SvidRenewalRequest req;
+    req.peer_chain_der = *std::move(chain);
+    req.csr = in->csr();
+    auto lifetime = Lifetime(in->requested_lifetime_seconds());
+    if (!lifetime.ok()) return Fail(ctx, lifetime.status(), "invalid_request");
+    req.lifetime = *lifetime;
+    CertificateResult r = exchange_->RenewSvid(req, {"grpc", PeerAddress(ctx->peer())});
+    ctx->AddTrailingMetadata("writ-request-id", r.request_id);
+    if (!r.status.ok()) return Fail(ctx, r.status, r.oauth_error);
+    ToProto(r, out);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status MintSshCertificate(grpc::ServerContext* ctx, const v1::MintSshCertificateRequest* in,
+                                  v1::SshCertificateResponse* out) override {
+    if (exchange_ == nullptr) return Unimplemented();
+    SshExchangeRequest req;
+    req.subject_token = in->subject_token();
+    req.public_key = in->public_key();
+    req.principals.assign(in->principals().begin(), in->principals().end());
+    auto lifetime = Lifetime(in->requested_lifetime_seconds());
+    if (!lifetime.ok()) return Fail(ctx, lifetime.status(), "invalid_request");
+    req.lifetime = *lifetime;
+    CertificateResult r = exchange_->IssueSsh(req, {"grpc", PeerAddress(ctx->peer())});
+    ctx->AddTrailingMetadata("writ-request-id", r.request_id);
+    if (!r.status.ok()) return Fail(ctx, r.status, r.oauth_error);
+    out->set_certificate(r.ssh->certificate);
+    for (const std::string& p : r.principals) out->add_principals(p);
+    out->set_serial(r.ssh->serial);
+    out->set_expires_at_unix(absl::ToUnixSeconds(r.ssh->valid_before));
+    out->set_key_id(r.ssh_key_id);
+    out->set_rule(r.rule);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status GetTrustBundle(grpc::ServerContext*, const v1::GetTrustBundleRequest*,
+                              v1::TrustBundleResponse* out) override {
+    std::shared_ptr<const TrustBundle> bundle = keys_ != nullptr ? keys_->Bundle() : nullptr;
+    if (bundle == nullptr) {
+      return ToGrpc(absl::UnavailableError("no trust bundle is published"));
+    }
+    out->set_sequence(bundle->sequence);
+    out->set_trust_domain(bundle->trust_domain);
+    out->set_spiffe_bundle_json(SpiffeBundleJson(*bundle, kBundleRefreshHint));
+    out->set_x509_bundle_pem(X509BundlePem(*bundle));
+    out->set_ssh_ca_keys(SshCaKeysFile(*bundle));
+    return grpc::Status::OK;
+  }
+
+ private:
+  static grpc::Status Unimplemented() {
+    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                        "certificate issuance is not configured on this issuer");
+  }
+  const CertificateExchange* exchange_;
+  const KeyManager* keys_;
+};
+
+class KeyServiceImpl final : public v1::KeyService::Service {
+ public:
+  explicit KeyServiceImpl(KeyManager* keys) : keys_(keys) {}
+
+  grpc::Status ListKeys(grpc::ServerContext* ctx, const v1::ListKeysRequest*,
+                        v1::ListKeysResponse* out) override {
+    if (grpc::Status s = OperatorOnly(ctx, "key management"); !s.ok()) return s;
+    for (const KeyInfo& k : keys_->List()) ToProto(k, out->add_keys());
+    return grpc::Status::OK;
+  }
+
+  grpc::Status RotateKey(grpc::ServerContext* ctx, const v1::RotateKeyRequest* in,
+                         v1::RotateKeyResponse* out) override {
+    if (grpc::Status s = OperatorOnly(ctx, "key management"); !s.ok()) return s;
+    absl::StatusOr<KeyPurpose> purpose = ParseKeyPurpose(in->purpose());
+    if (!purpose.ok()) return ToGrpc(purpose.status());
+    RotateOptions options;
+    options.force = in->force();
+    absl::StatusOr<std::vector<KeyInfo>> ring = keys_->Rotate(*purpose, options);
+    if (!ring.ok()) return ToGrpc(ring.status());
+    for (const KeyInfo& k : *ring) ToProto(k, out->add_keys());
+    return grpc::Status::OK;
+  }
+
+ private:
+  KeyManager* keys_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::vector<std::string>> PeerChainDer(const grpc::ServerContext& ctx) {
+  std::shared_ptr<const grpc::AuthContext> auth = ctx.auth_context();
+  auto property = [&auth](const char* name) {
+    std::vector<std::string> values;
+    if (auth == nullptr) return values;
+    for (const grpc::string_ref& v : auth->FindPropertyValues(name)) {
+      values.emplace_back(v.data(), v.size());
+    }
+    return values;
+  };
+  std::vector<std::string> security = property(GRPC_TRANSPORT_SECURITY_TYPE_PROPERTY_NAME);
+  if (security.empty() || (security[0] != GRPC_SSL_TRANSPORT_SECURITY_TYPE &&
+                           security[0] != GRPC_TLS_TRANSPORT_SECURITY_TYPE)) {
+    return absl::UnauthenticatedError(
+        "renewal needs a TLS connection presenting the current SVID as the client "
+        "certificate; this listener or connection has no TLS");
+  }
+  std::vector<std::string> leaf_pem = property(GRPC_X509_PEM_CERT_PROPERTY_NAME);
+  if (leaf_pem.empty() || leaf_pem[0].empty()) {
+    return absl::UnauthenticatedError(
+        "renewal needs the current SVID presented as the TLS client certificate; the client "
+        "presented none");
+  }
+  absl::StatusOr<SslPtr<X509>> leaf = ParseCertificatePem(leaf_pem[0]);
+  if (!leaf.ok()) return leaf.status();
+  absl::StatusOr<std::string> leaf_der = CertificateToDer(leaf->get());
+  if (!leaf_der.ok()) return leaf_der.status();
+  std::vector<std::string> chain = {*leaf_der};
+  // With OpenSSL the server's chain property leaves the leaf out; with
+  // BoringSSL it has it first. Either way the leaf is listed once.
+  std::vector<std::string> chain_pem = property(GRPC_X509_PEM_CERT_CHAIN_PROPERTY_NAME);
+  if (!chain_pem.empty() && !chain_pem[0].empty()) {
+    absl::StatusOr<std::vector<SslPtr<X509>>> certs = ParseCertificateChainPem(chain_pem[0]);
+    if (!certs.ok()) return certs.status();
+    for (const SslPtr<X509>& c : *certs) {
+      absl::StatusOr<std::string> der = CertificateToDer(c.get());
+      if (!der.ok()) return der.status();
+      if (*der != *leaf_der) chain.push_back(*std::move(der));
+    }
+  }
+  return chain;
+}
+
+std::unique_ptr<grpc::Service> NewCertificateService(const CertificateExchange* exchange,
+                                                     const KeyManager* keys) {
+  return std::make_unique<CertificateServiceImpl>(exchange, keys);
+}
+
+std::unique_ptr<grpc::Service> NewKeyService(KeyManager* keys) {
+  return std::make_unique<KeyServiceImpl>(keys);
+}
+
+}  // namespace writ::issuer::grpc_internal

@@ -1,0 +1,48 @@
+// Internals of GrpcApi shared by its .cc files: status translation, the
+// operator check, the certificate and key services, and reading the mTLS
+// peer's certificates. Not part of the API.
+#ifndef WRIT_ISSUER_API_GRPC_SERVICES_H_
+#define WRIT_ISSUER_API_GRPC_SERVICES_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "issuer/src/exchange/certificate_exchange.h"
+#include "issuer/src/keys/key_manager.h"
+
+namespace writ::issuer::grpc_internal {
+
+// ToGrpc maps an absl status 1:1 onto a gRPC status.
+grpc::Status ToGrpc(const absl::Status& s);
+
+// Fail is ToGrpc with the RFC 6749 error code in "writ-oauth-error" trailing
+// metadata (when `oauth` is not empty).
+grpc::Status Fail(grpc::ServerContext* ctx, const absl::Status& s, absl::string_view oauth);
+
+// OperatorOnly is OK for loopback peers and PERMISSION_DENIED naming `what`
+// for anyone else.
+grpc::Status OperatorOnly(grpc::ServerContext* ctx, absl::string_view what);
+
+// PeerChainDer returns the TLS client certificate chain of the call, leaf
+// first, DER. kUnauthenticated when the call is not over TLS or the client
+// presented no certificate; kInvalidArgument when gRPC's PEM does not parse.
+absl::StatusOr<std::vector<std::string>> PeerChainDer(const grpc::ServerContext& ctx);
+
+// NewCertificateService serves writ.v1.CertificateService with `exchange`
+// and `keys` (either may be null: its RPCs then answer UNIMPLEMENTED /
+// UNAVAILABLE).
+std::unique_ptr<grpc::Service> NewCertificateService(const CertificateExchange* exchange,
+                                                     const KeyManager* keys);
+
+// NewKeyService serves writ.v1.KeyService (operator-only) with `keys`.
+std::unique_ptr<grpc::Service> NewKeyService(KeyManager* keys);
+
+}  // namespace writ::issuer::grpc_internal
+
+#endif  // WRIT_ISSUER_API_GRPC_SERVICES_H_

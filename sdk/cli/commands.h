@@ -38,6 +38,11 @@ absl::Status RunTokenCommand(absl::string_view name, absl::Span<const std::strin
 absl::Status RunAuditCommand(absl::string_view name, absl::Span<const std::string> args,
                              CommandEnv& env);
 
+// writ keys list | rotate: the issuer's signing keys over its gRPC KeyService
+// (keys_command.cc).
+absl::Status RunKeysCommand(absl::string_view name, absl::Span<const std::string> args,
+                            CommandEnv& env);
+
 // writ policy test | explain: policy self-tests and dry runs
 // (policy_command.cc).
 absl::Status RunPolicyCommand(absl::string_view name, absl::Span<const std::string> args,

@@ -18,6 +18,7 @@ constexpr Command kCommands[] = {
     {"jwt", "sign, verify and decode JWTs", RunJwtCommand},
     {"audit", "list the issuer's decisions from its ledger", RunAuditCommand},
     {"policy", "test and explain scope policies", RunPolicyCommand},
+    {"keys", "list and rotate the issuer's signing keys", RunKeysCommand},
     {"demo", "a self-contained tour of the JOSE core", RunDemoCommand},
 };
 

@@ -137,7 +137,8 @@ absl::StatusOr<std::unique_ptr<IssuerServer>> IssuerServer::Start(IssuerConfig c
   const IssuerConfig& c = p->config;
 
   RETURN_IF_ERROR(EnsureDir(c.data_dir));
-  ASSIGN_OR_RETURN(p->keys, FileKeyManager::Open(c.data_dir + "/keys"));
+  ASSIGN_OR_RETURN(p->keys, FileKeyManager::Open(c.data_dir + "/keys",
+                                                 FileKeyManagerOptionsFromConfig(c, p->clock)));
   ASSIGN_OR_RETURN(p->ledger, RocksDbLedger::Open(c.data_dir + "/ledger"));
 
   PolicyEngineOptions popts;

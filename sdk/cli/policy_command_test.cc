@@ -67,7 +67,8 @@ TEST_F(PolicyCommandTest, TestPassesOnTheShippedPolicies) {
   EXPECT_EQ(r.code, kExitOk) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("PASS "));
   EXPECT_THAT(r.out, HasSubstr("github-actions.yaml:"));
-  EXPECT_THAT(r.out, HasSubstr(" passed, 0 failed (4 rules in 2 files)"));
+  EXPECT_THAT(r.out, HasSubstr("PASS " + kPolicies + "/ssh-access.yaml:"));
+  EXPECT_THAT(r.out, HasSubstr(" passed, 0 failed (5 rules in 3 files)"));
   EXPECT_THAT(r.err, IsEmpty());
 }
 

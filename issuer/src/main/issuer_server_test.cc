@@ -6,10 +6,13 @@
 #include <grpcpp/grpcpp.h>
 #include <sys/stat.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -44,6 +47,15 @@ long HttpsGet(const std::string& url, const std::string& ca_file, std::string* b
   if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
   curl_easy_cleanup(c);
   return status;
+}
+
+// WaitFor polls `done` (a background thread's work) for up to 10 s.
+bool WaitFor(const std::function<bool()>& done) {
+  for (int i = 0; i < 2000; ++i) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return done();
 }
 
 class IssuerServerTest : public ::testing::Test {
@@ -235,6 +247,104 @@ TEST_F(IssuerServerTest, ReloadRefusesABrokenSetAndKeepsTheOld) {
   std::ostringstream out;
   (*server)->Describe(out);
   EXPECT_NE(out.str().find("1 rules in 1 files"), std::string::npos);
+}
+
+TEST_F(IssuerServerTest, DescribeNamesTheCaKeysAndWhereTheBundleIsServed) {
+  auto server = IssuerServer::Start(config_);
+  ASSERT_TRUE(server.ok()) << server.status();
+  std::ostringstream out;
+  (*server)->Describe(out);
+  const std::string text = out.str();
+  EXPECT_NE(text.find(absl::StrCat("X.509 CA:   key ", (*server)->keys()->ActiveX509Ca()->id)),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find(absl::StrCat("SSH CA:     key ", (*server)->keys()->ActiveSshCa()->id)),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find((*server)->issuer_url() + "/v1/bundle (SPIFFE)"), std::string::npos) << text;
+  EXPECT_EQ(text.find("PRIVATE KEY"), std::string::npos);
+
+  config_.data_dir = dir_ + "/data-off";
+  config_.x509.enabled = false;
+  config_.ssh.enabled = false;
+  (*server)->Stop();
+  auto off = IssuerServer::Start(config_);
+  ASSERT_TRUE(off.ok()) << off.status();
+  std::ostringstream off_out;
+  (*off)->Describe(off_out);
+  EXPECT_NE(off_out.str().find("X.509 CA:   off (x509.enabled: false)"), std::string::npos);
+  EXPECT_NE(off_out.str().find("SSH CA:     off (ssh.enabled: false)"), std::string::npos);
+}
+
+TEST_F(IssuerServerTest, KeyScheduleRotatesDueKeys) {
+  FakeClock clock(absl::Now());
+  config_.keys.check_interval = absl::Milliseconds(10);
+  config_.keys.rotate_after = absl::Hours(1);
+  config_.keys.publish_lead = absl::Minutes(1);
+  auto server = IssuerServer::Start(config_, &clock);
+  ASSERT_TRUE(server.ok()) << server.status();
+  KeyManager* keys = (*server)->keys();
+  const std::string ca = keys->ActiveX509Ca()->id;
+  const std::string ssh = keys->ActiveSshCa()->id;
+  const std::string jwt = keys->JwtSigner()->kid();
+  // Nothing is due yet: checks run, keys stay.
+  ASSERT_TRUE(WaitFor([&] { return (*server)->key_schedule_ticks() >= 3; }));
+  EXPECT_EQ(keys->ActiveX509Ca()->id, ca);
+  clock.Advance(absl::Hours(2));
+  ASSERT_TRUE(WaitFor([&] { return keys->ActiveX509Ca()->id != ca; }));
+  ASSERT_TRUE(WaitFor([&] { return keys->ActiveSshCa()->id != ssh; }));
+  ASSERT_TRUE(WaitFor([&] { return keys->JwtSigner()->kid() != jwt; }));
+  // The old CA is retired, still published.
+  bool old_published = false;
+  for (const KeyInfo& k : keys->List()) {
+    if (k.id == ca) old_published = k.state == KeyState::kRetired;
+  }
+  EXPECT_TRUE(old_published);
+}
+
+TEST_F(IssuerServerTest, StopEndsTheKeyScheduleWithoutWaitingForItsInterval) {
+  config_.keys.check_interval = absl::Hours(1);
+  auto server = IssuerServer::Start(config_);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const absl::Time start = absl::Now();
+  (*server)->Stop();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  EXPECT_EQ((*server)->key_schedule_ticks(), 0);
+}
+
+TEST_F(IssuerServerTest, ScheduledRotationFailuresAreReportedAndRetried) {
+  // Intermediate mode: a due X.509 rotation waits for the operator's
+  // certificate, so every scheduled check fails (and says why) until then.
+  const std::string root_key = dir_ + "/root.key", root = dir_ + "/root.crt";
+  std::string cmd = absl::StrCat(
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "
+      "/CN=Acme-Root -addext basicConstraints=critical,CA:TRUE -addext "
+      "keyUsage=critical,keyCertSign,cRLSign -keyout ",
+      root_key, " -out ", root, " 2>/dev/null");
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  FakeClock clock(absl::Now());
+  config_.x509.mode = "intermediate";
+  config_.x509.root_bundle_file = root;
+  config_.keys.check_interval = absl::Milliseconds(10);
+  config_.keys.rotate_after = absl::Hours(1);
+  config_.keys.publish_lead = absl::Minutes(1);
+  ::testing::internal::CaptureStderr();
+  auto server = IssuerServer::Start(config_, &clock);
+  if (!server.ok()) {
+    ::testing::internal::GetCapturedStderr();
+    FAIL() << server.status();
+  }
+  clock.Advance(absl::Hours(2));
+  const int before = (*server)->key_schedule_ticks();
+  bool retried = WaitFor([&] { return (*server)->key_schedule_ticks() >= before + 3; });
+  (*server)->Stop();
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(retried);
+  EXPECT_NE(err.find("writ-issuer: scheduled key rotation failed (retrying in 10ms)"),
+            std::string::npos)
+      << err;
+  EXPECT_NE(err.find(".csr"), std::string::npos) << err;
+  EXPECT_EQ(err.find("PRIVATE KEY"), std::string::npos);
 }
 
 }  // namespace

@@ -4,8 +4,10 @@
 #include <stdlib.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <memory>
 
 #include "absl/strings/ascii.h"
@@ -52,7 +54,8 @@ bool ParseObject(absl::string_view json, rapidjson::Document* doc) {
 }  // namespace
 
 HttpResult HttpRequest(absl::string_view method, const std::string& url,
-                       absl::string_view content_type, absl::string_view body) {
+                       absl::string_view content_type, absl::string_view body,
+                       const std::vector<std::string>& extra_headers) {
   HttpResult out;
   std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
   if (!curl) {
@@ -80,10 +83,13 @@ HttpResult HttpRequest(absl::string_view method, const std::string& url,
                                             : absl::StrCat("Content-Type: ", content_type);
     headers.reset(curl_slist_append(nullptr, type.c_str()));
     headers.reset(curl_slist_append(headers.release(), "Expect:"));
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
   } else if (method != "GET") {
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method_str.c_str());
   }
+  for (const std::string& h : extra_headers) {
+    headers.reset(curl_slist_append(headers.release(), h.c_str()));
+  }
+  if (headers) curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
   CURLcode rc = curl_easy_perform(c);
   if (rc != CURLE_OK) {
     out.error = curl_easy_strerror(rc);
@@ -167,7 +173,10 @@ void IssuerFixture::WritePolicy(absl::string_view name, absl::string_view yaml) 
   ASSERT_TRUE(out.good()) << "cannot write policy " << name;
 }
 
+absl::Time IssuerFixture::now() const { return clock_ != nullptr ? clock_->Now() : absl::Now(); }
+
 void IssuerFixture::StartServer(FixtureOptions options) {
+  clock_ = options.clock;
   if (options.write_default_policy) {
     ASSERT_NO_FATAL_FAILURE(WritePolicy("10-ci.yaml", kCiPolicy));
   }
@@ -189,7 +198,20 @@ void IssuerFixture::StartServer(FixtureOptions options) {
   agents.connect_timeout = absl::Seconds(1);
   agents.fetch_timeout = absl::Seconds(2);
   config.trusted_issuers = {ci, agents};
-  ASSERT_OK_AND_ASSIGN(server_, issuer::IssuerServer::Start(std::move(config)));
+  config.x509.trust_domain = kTrustDomain;
+  if (options.grpc_tls) {
+    const std::string key = root_ + "/grpc-tls.key", cert = root_ + "/grpc-tls.crt";
+    const std::string cmd = absl::StrCat(
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj "
+        "/CN=writ-test -addext subjectAltName=IP:127.0.0.1 -keyout ",
+        key, " -out ", cert, " 2>/dev/null");
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << "openssl cannot make the gRPC TLS certificate";
+    std::ifstream in(cert);
+    grpc_tls_cert_pem_.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    config.grpc.tls_cert_file = cert;
+    config.grpc.tls_key_file = key;
+  }
+  ASSERT_OK_AND_ASSIGN(server_, issuer::IssuerServer::Start(std::move(config), options.clock));
 }
 
 std::string MergeJson(absl::string_view base, absl::string_view extra) {
@@ -214,13 +236,13 @@ std::string MergeJson(absl::string_view base, absl::string_view extra) {
 }
 
 std::string IssuerFixture::MintCi(absl::string_view extra) {
-  absl::StatusOr<std::string> token = ci_idp_->Mint(absl::Now(), MergeJson(kCiClaims, extra));
+  absl::StatusOr<std::string> token = ci_idp_->Mint(now(), MergeJson(kCiClaims, extra));
   EXPECT_OK(token);
   return token.ok() ? *token : "";
 }
 
 std::string IssuerFixture::MintAgent(absl::string_view extra) {
-  absl::StatusOr<std::string> token = agents_idp_->Mint(absl::Now(), extra);
+  absl::StatusOr<std::string> token = agents_idp_->Mint(now(), extra);
   EXPECT_OK(token);
   return token.ok() ? *token : "";
 }

@@ -6,7 +6,8 @@
 //   "ci"     -> ci_idp()     (workload tokens; subject "repo:acme/app:ref:refs/heads/main")
 //   "agents" -> agents_idp() (actor tokens; subject "agent:build-bot")
 // both with audience "writ". The policy directory holds kCiPolicy as
-// "10-ci.yaml" unless the test writes others before StartServer().
+// "10-ci.yaml" unless the test writes others before StartServer(). The SPIFFE
+// trust domain is kTrustDomain; X.509 (self-signed CA) and SSH are enabled.
 #ifndef WRIT_TESTS_INTEGRATION_ISSUER_FIXTURE_H_
 #define WRIT_TESTS_INTEGRATION_ISSUER_FIXTURE_H_
 
@@ -25,6 +26,7 @@
 #include "issuer/src/ledger/ledger.h"
 #include "issuer/src/main/issuer_server.h"
 #include "tests/testing/test_oidc_provider.h"
+#include "writ/base/clock.h"
 #include "writ/jose/jwt_validator.h"
 
 namespace writ::integration {
@@ -38,6 +40,7 @@ inline constexpr char kCiSubject[] = "repo:acme/app:ref:refs/heads/main";
 inline constexpr char kAgentSubject[] = "agent:build-bot";
 inline constexpr char kDeployAudience[] = "https://deploy.acme.example";
 inline constexpr char kGrantedSubject[] = "spiffe://acme.example/ci/acme/app";
+inline constexpr char kTrustDomain[] = "acme.example";
 
 // kCiClaims are the claims of a workload token that rule "ci-deploy" allows.
 inline constexpr char kCiClaims[] =
@@ -74,9 +77,10 @@ struct HttpResult {
 };
 
 // HttpGet / HttpPost / HttpRequest run one request with libcurl (no proxy,
-// 5 s timeout).
+// 5 s timeout). `extra_headers` are "Name: value" lines.
 HttpResult HttpRequest(absl::string_view method, const std::string& url,
-                       absl::string_view content_type = "", absl::string_view body = "");
+                       absl::string_view content_type = "", absl::string_view body = "",
+                       const std::vector<std::string>& extra_headers = {});
 inline HttpResult HttpGet(const std::string& url) { return HttpRequest("GET", url); }
 inline HttpResult HttpPost(const std::string& url, absl::string_view content_type,
                            absl::string_view body) {
@@ -108,6 +112,13 @@ struct FixtureOptions {
   absl::Duration refresh_cooldown = absl::Seconds(30);
   // write_default_policy writes kCiPolicy as 10-ci.yaml. Default: true.
   bool write_default_policy = true;
+  // clock of the server (attestation, policy time, certificates, ledger).
+  // Default: null (the system clock).
+  const Clock* clock = nullptr;
+  // grpc_tls serves gRPC over TLS with a certificate for IP 127.0.0.1
+  // (grpc_tls_cert_pem() for clients to trust); it asks for client
+  // certificates, as SVID renewal needs. Default: false (plaintext).
+  bool grpc_tls = false;
 };
 
 class IssuerFixture : public ::testing::Test {
@@ -121,7 +132,10 @@ class IssuerFixture : public ::testing::Test {
   // WritePolicy writes `yaml` as `name` in the policy directory.
   void WritePolicy(absl::string_view name, absl::string_view yaml);
 
-  // MintCi mints a "ci" token at now with kCiClaims plus `extra` (a JSON
+  // now is the server's time (FixtureOptions::clock, else the system's).
+  absl::Time now() const;
+
+  // MintCi mints a "ci" token at now() with kCiClaims plus `extra` (a JSON
   // object put over them).
   std::string MintCi(absl::string_view extra = "{}");
   std::string MintAgent(absl::string_view extra = "{}");
@@ -141,6 +155,8 @@ class IssuerFixture : public ::testing::Test {
     return server_->issuer_url() + std::string(path);
   }
   std::string grpc_target() const;
+  // grpc_tls_cert_pem is the gRPC listener's certificate (FixtureOptions::grpc_tls).
+  const std::string& grpc_tls_cert_pem() const { return grpc_tls_cert_pem_; }
 
   // RecordOf returns the one ledger record with `request_id` (a test
   // failure, and an empty record, when there is not exactly one).
@@ -165,6 +181,8 @@ class IssuerFixture : public ::testing::Test {
 
  private:
   std::string root_;
+  std::string grpc_tls_cert_pem_;
+  const Clock* clock_ = nullptr;
 };
 
 }  // namespace writ::integration

@@ -226,8 +226,16 @@ absl::Status FileKeyManager::Load() {
       RETURN_IF_ERROR(create(KeyState::kPrepared, ""));
     }
   }
-  const uint64_t sequence = state.sequence + (dirty ? 1 : 0);
-  auto next = keys_internal::BuildSnapshot(*ctx_, sequence, std::move(keys), std::move(dormant));
+  std::shared_ptr<const Snapshot> next =
+      keys_internal::BuildSnapshot(*ctx_, state.sequence, keys, dormant);
+  // What is published may differ from what the sequence numbered last time
+  // without a key changing (a ring disabled, another trust domain or root
+  // bundle): verifiers must see a new sequence then too.
+  if (dirty || keys_internal::PublishedDigest(*next->bundle) != state.published_digest) {
+    dirty = true;
+    next = keys_internal::BuildSnapshot(*ctx_, state.sequence + 1, std::move(keys),
+                                        std::move(dormant));
+  }
   if (dirty) RETURN_IF_ERROR(Commit(next, new_files, {}));
   std::move(remove_new_files).Cancel();
   absl::MutexLock lock(&mu_);
@@ -269,11 +277,9 @@ absl::Status FileKeyManager::Commit(std::shared_ptr<const Snapshot> next,
   absl::Status written =
       options_.before_state_write ? options_.before_state_write() : absl::OkStatus();
   if (written.ok()) {
-    written =
-        keys_internal::ReplaceFile(ctx_->dir, state_path(),
-                                   keys_internal::SerializeRingState(keys_internal::ToRingState(
-                                       next->sequence, next->keys, next->dormant)),
-                                   &replaced);
+    written = keys_internal::ReplaceFile(
+        ctx_->dir, state_path(),
+        keys_internal::SerializeRingState(keys_internal::ToRingState(*next)), &replaced);
   }
   if (!replaced) {
     for (const std::string& f : new_files) (void)keys_internal::RemoveFile(f);

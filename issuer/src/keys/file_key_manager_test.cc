@@ -414,7 +414,9 @@ INSTANTIATE_TEST_SUITE_P(
                       std::pair{"\"file\": \"jwt-signing.pem\"", "\"file\": \"jwt-signing.key\""},
                       std::pair{"\"created_at\": \"2027", "\"created_at\": \"yesterday"},
                       std::pair{"\"created_at\"", "\"born_at\""},
-                      std::pair{"\"id\"", "\"id\": 7, \"x\""}));
+                      std::pair{"\"id\"", "\"id\": 7, \"x\""},
+                      std::pair{"\"sequence\"", "\"colour\": 1, \"sequence\""},
+                      std::pair{"\"sequence\": 1", "\"sequence\": 1.5"}));
 
 TEST_F(KeyRingOpenTest, EnablingARingLaterAddsItAndBumpsTheSequence) {
   options_.enable_ssh = false;
@@ -433,6 +435,28 @@ TEST_F(KeyRingOpenTest, EnablingARingLaterAddsItAndBumpsTheSequence) {
   EXPECT_NE(km->ActiveSshCa(), nullptr);
   EXPECT_EQ(Count(km->List(), KeyPurpose::kSshCa), 2);
   EXPECT_EQ(km->Bundle()->sequence, 2u);
+}
+
+TEST_F(KeyRingOpenTest, ChangingWhatIsPublishedWithoutNewKeysMovesTheSequence) {
+  { ASSERT_OK(Open()); }
+  options_.enable_ssh = false;  // the SSH CA keys leave the bundle
+  {
+    ASSERT_OK_AND_ASSIGN(auto km, Open());
+    EXPECT_EQ(km->Bundle()->sequence, 2u);
+  }
+  {
+    ASSERT_OK_AND_ASSIGN(auto km, Open());  // nothing changed this time
+    EXPECT_EQ(km->Bundle()->sequence, 2u);
+  }
+  options_.enable_ssh = true;  // and come back
+  {
+    ASSERT_OK_AND_ASSIGN(auto km, Open());
+    EXPECT_EQ(km->Bundle()->sequence, 3u);
+  }
+  options_.trust_domain = "other.example";
+  ASSERT_OK_AND_ASSIGN(auto km, Open());
+  EXPECT_EQ(km->Bundle()->sequence, 4u);
+  EXPECT_EQ(km->Bundle()->trust_domain, "other.example");
 }
 
 TEST_F(KeyRingOpenTest, ADisabledRingIsKeptButNotPublished) {

@@ -11,6 +11,7 @@
 #include "issuer/src/keys/key_files.h"
 #include "issuer/src/keys/ssh_public_key.h"
 #include "writ/base/status_macros.h"
+#include "writ/crypto/digest.h"
 #include "writ/crypto/keys.h"
 #include "writ/x509/certificate.h"
 
@@ -280,12 +281,25 @@ std::shared_ptr<const Snapshot> BuildSnapshot(const RingContext& ctx, uint64_t s
   return snap;
 }
 
-RingState ToRingState(uint64_t sequence, const std::vector<LoadedKey>& keys,
-                      const std::vector<KeyRecord>& dormant) {
+std::string PublishedDigest(const TrustBundle& bundle) {
+  // Each item length-prefixed and tagged, so no two bundles share an input.
+  std::string input;
+  auto add = [&input](char tag, absl::string_view item) {
+    absl::StrAppend(&input, std::string(1, tag), item.size(), ":", item);
+  };
+  add('t', bundle.trust_domain);
+  for (const std::string& der : bundle.x509_authorities_der) add('x', der);
+  for (const PublicJwk& jwk : bundle.jwt_keys) add('j', jwk.ToJson());
+  for (const std::string& line : bundle.ssh_ca_keys) add('s', line);
+  return Sha256Hex(input);
+}
+
+RingState ToRingState(const Snapshot& snapshot) {
   RingState state;
-  state.sequence = sequence;
-  for (const LoadedKey& k : keys) state.keys.push_back(k.record);
-  state.keys.insert(state.keys.end(), dormant.begin(), dormant.end());
+  state.sequence = snapshot.sequence;
+  state.published_digest = PublishedDigest(*snapshot.bundle);
+  for (const LoadedKey& k : snapshot.keys) state.keys.push_back(k.record);
+  state.keys.insert(state.keys.end(), snapshot.dormant.begin(), snapshot.dormant.end());
   std::stable_sort(state.keys.begin(), state.keys.end(),
                    [](const KeyRecord& a, const KeyRecord& b) { return SortKey(a) < SortKey(b); });
   return state;

@@ -96,9 +96,14 @@ std::shared_ptr<const Snapshot> BuildSnapshot(const RingContext& ctx, uint64_t s
                                               std::vector<LoadedKey> keys,
                                               std::vector<KeyRecord> dormant);
 
-// ToRingState is what the state file records of `keys` and `dormant`.
-RingState ToRingState(uint64_t sequence, const std::vector<LoadedKey>& keys,
-                      const std::vector<KeyRecord>& dormant);
+// PublishedDigest is a SHA-256 (hex) over everything `bundle` publishes
+// except the sequence: when it differs from the one recorded, what is
+// published changed (a ring enabled or disabled, another trust domain, mode
+// or root bundle) and the sequence must move.
+std::string PublishedDigest(const TrustBundle& bundle);
+
+// ToRingState is what the state file records of `snapshot`.
+RingState ToRingState(const Snapshot& snapshot);
 
 }  // namespace writ::issuer::keys_internal
 

@@ -141,6 +141,10 @@ std::string SerializeRingState(const RingState& state) {
   w.String(kFormat);
   w.Key("sequence");
   w.Uint64(state.sequence);
+  if (!state.published_digest.empty()) {
+    w.Key("published_digest");
+    String(w, state.published_digest);
+  }
   w.Key("keys");
   w.StartArray();
   for (const KeyRecord& r : state.keys) {
@@ -176,6 +180,12 @@ absl::StatusOr<RingState> ParseRingState(absl::string_view json, absl::string_vi
                      rapidjson::GetParseError_En(doc.GetParseError())));
   }
   if (!doc.IsObject()) return Bad(path, "top level", "must be an object");
+  for (auto it = doc.MemberBegin(); it != doc.MemberEnd(); ++it) {
+    const absl::string_view name(it->name.GetString(), it->name.GetStringLength());
+    if (name != "format" && name != "sequence" && name != "published_digest" && name != "keys") {
+      return Bad(path, "top level", absl::StrCat("unknown member \"", name, "\""));
+    }
+  }
   auto format = StringMember(doc, "format", path, "top level");
   if (!format.ok()) return format.status();
   if (*format != kFormat) {
@@ -187,6 +197,11 @@ absl::StatusOr<RingState> ParseRingState(absl::string_view json, absl::string_vi
     return Bad(path, "top level", "\"sequence\" must be a non-negative integer");
   }
   state.sequence = seq->value.GetUint64();
+  if (doc.HasMember("published_digest")) {
+    auto digest = StringMember(doc, "published_digest", path, "top level");
+    if (!digest.ok()) return digest.status();
+    state.published_digest = *digest;
+  }
   auto keys = doc.FindMember("keys");
   if (keys == doc.MemberEnd() || !keys->value.IsArray()) {
     return Bad(path, "top level", "\"keys\" must be an array");

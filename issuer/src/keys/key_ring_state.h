@@ -2,7 +2,7 @@
 // one record of which key is in which state. Key material stays in the PEM
 // files it names.
 //
-//   {"format": "writ-keyring-1", "sequence": 7,
+//   {"format": "writ-keyring-1", "sequence": 7, "published_digest": "<hex>",
 //    "keys": [{"purpose": "jwt", "id": "...", "state": "active",
 //              "file": "jwt-....pem", "created_at": "2026-01-02T03:04:05Z",
 //              "activated_at": "...", "retired_at": "...",
@@ -43,6 +43,9 @@ struct KeyRecord {
 // RingState is the whole state file.
 struct RingState {
   uint64_t sequence = 0;
+  // published_digest: PublishedDigest (key_ring.h) of the bundle `sequence`
+  // numbers; empty when the file has none.
+  std::string published_digest;
   std::vector<KeyRecord> keys;
 };
 

@@ -52,10 +52,10 @@ class SshCertMinterTest : public ::testing::Test {
   static void SetUpTestSuite() {
     setenv("TZ", "UTC", 1);  // ssh-keygen -L prints local times
     tzset();
-    ASSERT_EQ(access(test::kSshKeygenPath, X_OK), 0)
-        << test::kSshKeygenPath << " is missing: run scripts/setup.sh (openssh-client)";
     keys_dir = new std::string;
     key_lines = new std::map<std::string, std::string>;
+    // A missing ssh-keygen fails every test (SetUp), it never skips them.
+    if (access(test::kSshKeygenPath, X_OK) != 0) return;
     ASSERT_OK_AND_ASSIGN(*keys_dir, test::MakeTempDir());
     const std::vector<std::tuple<std::string, std::string, int>> specs = {
         {"ed25519", "ed25519", 0}, {"p256", "ecdsa", 256},   {"p384", "ecdsa", 384},
@@ -68,14 +68,21 @@ class SshCertMinterTest : public ::testing::Test {
     }
   }
   static void TearDownTestSuite() {
-    if (keys_dir != nullptr) std::filesystem::remove_all(*keys_dir);
+    if (keys_dir != nullptr && !keys_dir->empty()) std::filesystem::remove_all(*keys_dir);
     delete keys_dir;
     delete key_lines;
   }
 
   SshCertMinterTest() : clock_(kNow) {}
-  void SetUp() override { ASSERT_OK_AND_ASSIGN(dir_, test::MakeTempDir()); }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void SetUp() override {
+    ASSERT_EQ(access(test::kSshKeygenPath, X_OK), 0)
+        << test::kSshKeygenPath << " is missing: run scripts/setup.sh (openssh-client)";
+    ASSERT_FALSE(key_lines->empty()) << "ssh-keygen could not make the suite's keys";
+    ASSERT_OK_AND_ASSIGN(dir_, test::MakeTempDir());
+  }
+  void TearDown() override {
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
 
   std::unique_ptr<SshCertMinter> Minter(KeySpec ca = KeySpec::kEd25519,
                                         SshCertMinterOptions options = {}) {

@@ -88,9 +88,9 @@ std::string Mpint(absl::string_view magnitude) {
 class SshPublicKeyTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    ASSERT_EQ(access(test::kSshKeygenPath, X_OK), 0)
-        << test::kSshKeygenPath << " is missing: run scripts/setup.sh (openssh-client)";
     keys = new KeygenKeys;
+    // A missing ssh-keygen fails every test (SetUp), it never skips them.
+    if (access(test::kSshKeygenPath, X_OK) != 0) return;
     ASSERT_OK_AND_ASSIGN(keys->dir, test::MakeTempDir());
     const std::vector<std::tuple<std::string, std::string, int>> specs = {
         {"ed25519", "ed25519", 0}, {"p256", "ecdsa", 256},   {"p384", "ecdsa", 384},
@@ -99,8 +99,13 @@ class SshPublicKeyTest : public ::testing::Test {
       ASSERT_OK_AND_ASSIGN(keys->by_name[name], test::GenerateSshKey(keys->dir, name, type, bits));
     }
   }
+  void SetUp() override {
+    ASSERT_EQ(access(test::kSshKeygenPath, X_OK), 0)
+        << test::kSshKeygenPath << " is missing: run scripts/setup.sh (openssh-client)";
+    ASSERT_FALSE(keys->by_name.empty()) << "ssh-keygen could not make the suite's keys";
+  }
   static void TearDownTestSuite() {
-    if (keys != nullptr) std::filesystem::remove_all(keys->dir);
+    if (keys != nullptr && !keys->dir.empty()) std::filesystem::remove_all(keys->dir);
     delete keys;
     keys = nullptr;
   }

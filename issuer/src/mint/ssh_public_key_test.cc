@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -324,6 +325,7 @@ TEST(SshWireTest, ReadsNeverPassTheEnd) {
 
 TEST(SshPublicKeyEncodeTest, EncodesOpenSslKeysAsSshKeygenDoes) {
   ASSERT_OK_AND_ASSIGN(std::string dir, test::MakeTempDir());
+  absl::Cleanup remove_dir = [&dir] { std::filesystem::remove_all(dir); };
   for (KeySpec spec : {KeySpec::kEcP256, KeySpec::kEcP384, KeySpec::kEcP521, KeySpec::kRsa2048}) {
     ASSERT_OK_AND_ASSIGN(SslPtr<EVP_PKEY> key, GenerateKey(spec));
     SCOPED_TRACE(KeyDescription(key.get()));
@@ -347,7 +349,6 @@ TEST(SshPublicKeyEncodeTest, EncodesOpenSslKeysAsSshKeygenDoes) {
     EXPECT_EQ(mine[1], theirs[1]);
     EXPECT_EQ(absl::StrCat(mine[2], " ", mine[3]), "a comment");
   }
-  std::filesystem::remove_all(dir);
 }
 
 TEST(SshPublicKeyEncodeTest, EncodesEd25519AsRfc8709) {

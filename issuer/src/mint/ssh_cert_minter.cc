@@ -153,17 +153,19 @@ struct SshCertMinter::Rep {
   std::string ca_blob;
   // signature_algorithm: "ssh-ed25519" or "ecdsa-sha2-nistp256"/"384".
   std::string signature_algorithm;
-  SslPtr<EVP_MD> md;       // null for Ed25519, which signs the message itself
-  std::string extensions;  // wire form, built once
+  SslPtr<EVP_MD> md;                 // null for Ed25519, which signs the message itself
+  SslPtr<EVP_MD_CTX> sign_template;  // initialised once, copied per signature
+  std::string extensions;            // wire form, built once
 
   // Sign returns the certificate's signature field for `data`: string
   // algorithm, string signature (for ECDSA, mpint r and mpint s).
   absl::StatusOr<std::string> Sign(absl::string_view data) const {
+    // Copying a context set up once skips OpenSSL 3's per-init provider
+    // lookups (see DESIGN.md, "OpenSSL 3.0 traps").
     SslPtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
     size_t len = 0;
     const auto* in = reinterpret_cast<const unsigned char*>(data.data());
-    if (ctx == nullptr ||
-        EVP_DigestSignInit(ctx.get(), nullptr, md.get(), nullptr, ca_key.get()) != 1 ||
+    if (ctx == nullptr || EVP_MD_CTX_copy_ex(ctx.get(), sign_template.get()) != 1 ||
         EVP_DigestSign(ctx.get(), nullptr, &len, in, data.size()) != 1) {
       return OpenSslError(absl::StatusCode::kInternal, "SSH CA signature setup");
     }
@@ -243,6 +245,13 @@ absl::StatusOr<std::unique_ptr<SshCertMinter>> SshCertMinter::New(SslPtr<EVP_PKE
   rep->ca_key = std::move(ca_key);
   rep->clock = clock;
   rep->backdate = options.backdate;
+  rep->sign_template.reset(EVP_MD_CTX_new());
+  if (rep->sign_template == nullptr ||
+      EVP_DigestSignInit(rep->sign_template.get(), nullptr, rep->md.get(), nullptr,
+                         rep->ca_key.get()) != 1) {
+    return OpenSslError(absl::StatusCode::kInvalidArgument,
+                        "SSH CA key cannot sign (a public key only?)");
+  }
   // A public-only key would fail on the first Mint; fail here instead.
   if (absl::StatusOr<std::string> probe = rep->Sign("writ ssh ca probe"); !probe.ok()) {
     return absl::InvalidArgumentError(

@@ -34,11 +34,13 @@ struct SshCertRequest {
   // untrusted. Accepted: ssh-ed25519, ecdsa-sha2-nistp256/384/521, ssh-rsa
   // of 2048 to 8192 bits. A certificate or anything else is refused.
   std::string public_key;
-  // principals: the user names the certificate is valid for (non-empty,
-  // each 1..255 printable ASCII bytes without spaces or commas).
+  // principals: the user names the certificate is valid for (1 to 256 of
+  // them, no repeats, each 1..255 printable ASCII bytes without spaces or
+  // commas). Never empty: an empty list would be valid for every user.
   std::vector<std::string> principals;
   // source_addresses: addresses or CIDRs for the "source-address" critical
   // option (sshd refuses the certificate from anywhere else); empty: no pin.
+  // At most 64, each "192.0.2.7", "10.0.0.0/8", "2001:db8::/32"...
   std::vector<std::string> source_addresses;
   // lifetime from now; >= 1 s and finite. valid_before is now + lifetime,
   // rounded down to a whole second.

@@ -52,10 +52,10 @@ class SshCertMinterTest : public ::testing::Test {
   static void SetUpTestSuite() {
     setenv("TZ", "UTC", 1);  // ssh-keygen -L prints local times
     tzset();
-    ASSERT_EQ(access(test::kSshKeygenPath, X_OK), 0)
-        << test::kSshKeygenPath << " is missing: run scripts/setup.sh (openssh-client)";
     keys_dir = new std::string;
     key_lines = new std::map<std::string, std::string>;
+    // A missing ssh-keygen fails every test (SetUp), it never skips them.
+    if (access(test::kSshKeygenPath, X_OK) != 0) return;
     ASSERT_OK_AND_ASSIGN(*keys_dir, test::MakeTempDir());
     const std::vector<std::tuple<std::string, std::string, int>> specs = {
         {"ed25519", "ed25519", 0}, {"p256", "ecdsa", 256},   {"p384", "ecdsa", 384},
@@ -68,14 +68,21 @@ class SshCertMinterTest : public ::testing::Test {
     }
   }
   static void TearDownTestSuite() {
-    if (keys_dir != nullptr) std::filesystem::remove_all(*keys_dir);
+    if (keys_dir != nullptr && !keys_dir->empty()) std::filesystem::remove_all(*keys_dir);
     delete keys_dir;
     delete key_lines;
   }
 
   SshCertMinterTest() : clock_(kNow) {}
-  void SetUp() override { ASSERT_OK_AND_ASSIGN(dir_, test::MakeTempDir()); }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void SetUp() override {
+    ASSERT_EQ(access(test::kSshKeygenPath, X_OK), 0)
+        << test::kSshKeygenPath << " is missing: run scripts/setup.sh (openssh-client)";
+    ASSERT_FALSE(key_lines->empty()) << "ssh-keygen could not make the suite's keys";
+    ASSERT_OK_AND_ASSIGN(dir_, test::MakeTempDir());
+  }
+  void TearDown() override {
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
 
   std::unique_ptr<SshCertMinter> Minter(KeySpec ca = KeySpec::kEd25519,
                                         SshCertMinterOptions options = {}) {
@@ -288,20 +295,23 @@ TEST_F(SshCertMinterTest, SerialsNoncesAndFingerprintsDifferPerCertificate) {
 }
 
 TEST_F(SshCertMinterTest, MintsConcurrently) {
-  std::unique_ptr<SshCertMinter> minter = Minter(KeySpec::kEcP256);
-  std::vector<std::thread> threads;
-  std::vector<std::string> certs(8);
-  for (int t = 0; t < 8; ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < 25; ++i) {
-        absl::StatusOr<MintedSshCert> cert = minter->Mint(Request(t % 2 ? "p256" : "ed25519"));
-        ASSERT_TRUE(cert.ok()) << cert.status();
-        certs[t] = cert->certificate;
-      }
-    });
+  // The CA's signing context is shared (copied per signature).
+  for (KeySpec ca : {KeySpec::kEd25519, KeySpec::kEcP256}) {
+    std::unique_ptr<SshCertMinter> minter = Minter(ca);
+    std::vector<std::thread> threads;
+    std::vector<std::string> certs(8);
+    for (int t = 0; t < 8; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < 25; ++i) {
+          absl::StatusOr<MintedSshCert> cert = minter->Mint(Request(t % 2 ? "p256" : "ed25519"));
+          ASSERT_TRUE(cert.ok()) << cert.status();
+          certs[t] = cert->certificate;
+        }
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    for (const std::string& cert : certs) EXPECT_OK(Inspect(cert).status());
   }
-  for (std::thread& t : threads) t.join();
-  for (const std::string& cert : certs) EXPECT_OK(Inspect(cert).status());
 }
 
 TEST_F(SshCertMinterTest, RefusesBadPublicKeys) {

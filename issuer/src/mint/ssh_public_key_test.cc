@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -88,9 +89,9 @@ std::string Mpint(absl::string_view magnitude) {
 class SshPublicKeyTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    ASSERT_EQ(access(test::kSshKeygenPath, X_OK), 0)
-        << test::kSshKeygenPath << " is missing: run scripts/setup.sh (openssh-client)";
     keys = new KeygenKeys;
+    // A missing ssh-keygen fails every test (SetUp), it never skips them.
+    if (access(test::kSshKeygenPath, X_OK) != 0) return;
     ASSERT_OK_AND_ASSIGN(keys->dir, test::MakeTempDir());
     const std::vector<std::tuple<std::string, std::string, int>> specs = {
         {"ed25519", "ed25519", 0}, {"p256", "ecdsa", 256},   {"p384", "ecdsa", 384},
@@ -99,8 +100,13 @@ class SshPublicKeyTest : public ::testing::Test {
       ASSERT_OK_AND_ASSIGN(keys->by_name[name], test::GenerateSshKey(keys->dir, name, type, bits));
     }
   }
+  void SetUp() override {
+    ASSERT_EQ(access(test::kSshKeygenPath, X_OK), 0)
+        << test::kSshKeygenPath << " is missing: run scripts/setup.sh (openssh-client)";
+    ASSERT_FALSE(keys->by_name.empty()) << "ssh-keygen could not make the suite's keys";
+  }
   static void TearDownTestSuite() {
-    if (keys != nullptr) std::filesystem::remove_all(keys->dir);
+    if (keys != nullptr && !keys->dir.empty()) std::filesystem::remove_all(keys->dir);
     delete keys;
     keys = nullptr;
   }
@@ -319,6 +325,7 @@ TEST(SshWireTest, ReadsNeverPassTheEnd) {
 
 TEST(SshPublicKeyEncodeTest, EncodesOpenSslKeysAsSshKeygenDoes) {
   ASSERT_OK_AND_ASSIGN(std::string dir, test::MakeTempDir());
+  absl::Cleanup remove_dir = [&dir] { std::filesystem::remove_all(dir); };
   for (KeySpec spec : {KeySpec::kEcP256, KeySpec::kEcP384, KeySpec::kEcP521, KeySpec::kRsa2048}) {
     ASSERT_OK_AND_ASSIGN(SslPtr<EVP_PKEY> key, GenerateKey(spec));
     SCOPED_TRACE(KeyDescription(key.get()));
@@ -342,7 +349,6 @@ TEST(SshPublicKeyEncodeTest, EncodesOpenSslKeysAsSshKeygenDoes) {
     EXPECT_EQ(mine[1], theirs[1]);
     EXPECT_EQ(absl::StrCat(mine[2], " ", mine[3]), "a comment");
   }
-  std::filesystem::remove_all(dir);
 }
 
 TEST(SshPublicKeyEncodeTest, EncodesEd25519AsRfc8709) {

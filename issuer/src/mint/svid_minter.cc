@@ -182,6 +182,17 @@ absl::StatusOr<SslPtr<ASN1_OBJECT>> ParseFactsOid(absl::string_view oid) {
     return absl::InvalidArgumentError(
         absl::StrCat("facts_extension_oid \"", oid, "\" is not a dotted OID like 1.3.6.1.4.1.1"));
   }
+  // An arc of 2^31 or more (such as a 2.25 UUID arc) makes the whole
+  // certificate unparseable for common verifiers (Go's crypto/x509, Python's
+  // cryptography), so refuse it here rather than mint SVIDs nobody can read.
+  for (absl::string_view arc : arcs) {
+    if (arc.size() > 10 || std::stoull(std::string(arc)) > 0x7fffffffULL) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "facts_extension_oid \"", oid, "\" has the arc ", arc,
+          ", which is 2^31 or more: Go's crypto/x509 and Python's cryptography cannot parse "
+          "certificates carrying it; use an arc under your organisation's enterprise number"));
+    }
+  }
   const int nid = OBJ_obj2nid(obj.get());
   if (nid != NID_undef && X509V3_EXT_get_nid(nid) != nullptr) {
     return absl::InvalidArgumentError(absl::StrCat(

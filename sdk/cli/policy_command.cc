@@ -142,12 +142,29 @@ absl::StatusOr<std::string> ClaimsJson(const FlagSet& flags, const std::string& 
 
 void PrintDecision(const Decision& d, std::ostream& out) {
   if (d.allowed) {
+    const issuer::Grant& g = *d.grant;
     out << "decision: allow by rule \"" << d.rule << "\" (" << d.policy_file << ")\n"
-        << "  subject:  " << d.grant->subject << "\n"
-        << "  audience: " << d.grant->audience << "\n"
-        << "  scopes:   [" << absl::StrJoin(d.grant->scopes, ", ") << "]\n"
-        << "  lifetime: " << absl::FormatDuration(d.grant->lifetime) << "\n";
-    for (const auto& [claim, value] : d.grant->facts) {
+        << "  kind:     " << issuer::CredentialKindName(g.kind) << "\n"
+        << "  subject:  " << g.subject << "\n";
+    switch (g.kind) {
+      case issuer::CredentialKind::kJwt:
+        out << "  audience: " << g.audience << "\n"
+            << "  scopes:   [" << absl::StrJoin(g.scopes, ", ") << "]\n";
+        break;
+      case issuer::CredentialKind::kX509Svid:
+        out << "  renewable: " << (g.renewable ? "true" : "false") << "\n";
+        break;
+      case issuer::CredentialKind::kSsh:
+        out << "  principals: [" << absl::StrJoin(g.ssh_principals, ", ") << "]\n"
+            << "  source addresses: "
+            << (g.ssh_source_addresses.empty()
+                    ? std::string("any")
+                    : absl::StrCat("[", absl::StrJoin(g.ssh_source_addresses, ", "), "]"))
+            << "\n";
+        break;
+    }
+    out << "  lifetime: " << absl::FormatDuration(g.lifetime) << "\n";
+    for (const auto& [claim, value] : g.facts) {
       out << "  fact:     " << claim << " = " << Printable(value, 200) << "\n";
     }
   } else {
@@ -164,11 +181,12 @@ void PrintDecision(const Decision& d, std::ostream& out) {
 absl::Status RunExplain(absl::string_view name, absl::Span<const std::string> args,
                         CommandEnv& env) {
   std::string dir, issuer_name, subject, claims_file, audience, lifetime, address, time;
-  std::vector<std::string> claim_pairs, scopes;
+  std::string kind = "jwt";
+  std::vector<std::string> claim_pairs, scopes, principals;
   FlagSet flags(std::string(name),
                 "--policies DIR --issuer NAME --subject S [--claims FILE.json | --claim k=v ...] "
-                "[--audience A] [--scope S ...] [--lifetime 10m] [--client-address IP] "
-                "[--time RFC3339]",
+                "[--kind jwt|x509-svid|ssh] [--audience A] [--scope S ...] [--principal P ...] "
+                "[--lifetime 10m] [--client-address IP] [--time RFC3339]",
                 "Decides a request against a policy set without issuing anything, and shows,\n"
                 "for every rule in evaluation order, whether it matched and why not. The\n"
                 "identity is given as its trusted issuer name, subject and claims (a JSON\n"
@@ -180,8 +198,12 @@ absl::Status RunExplain(absl::string_view name, absl::Span<const std::string> ar
   flags.String("subject", "S", &subject, "the token's subject (\"sub\")", FlagSet::kRequired);
   flags.String("claims", "FILE", &claims_file, "the token's claims, a JSON object ('-' = stdin)");
   flags.StringList("claim", "NAME=VALUE", &claim_pairs, "a string claim (repeatable)");
-  flags.String("audience", "A", &audience, "the audience asked for");
-  flags.StringList("scope", "S", &scopes, "a scope asked for (repeatable)");
+  flags.String("kind", "KIND", &kind,
+               "the credential asked for: jwt, x509-svid or ssh (default: jwt)");
+  flags.String("audience", "A", &audience, "the audience asked for (jwt)");
+  flags.StringList("scope", "S", &scopes, "a scope asked for (jwt; repeatable)");
+  flags.StringList("principal", "P", &principals,
+                   "an SSH principal asked for (ssh; repeatable; default: all the rule grants)");
   flags.String("lifetime", "DURATION", &lifetime, "the lifetime asked for (90s, 10m, 1h)");
   flags.String("client-address", "IP", &address, "the caller's IP address");
   flags.String("time", "RFC3339", &time, "decide at this time (default: now)");
@@ -194,6 +216,13 @@ absl::Status RunExplain(absl::string_view name, absl::Span<const std::string> ar
     return flags.Error("give the claims with --claims or --claim, not both");
   }
   issuer::PolicyRequest request;
+  std::optional<issuer::CredentialKind> credential_kind = issuer::CredentialKindFromName(kind);
+  if (!credential_kind) {
+    return flags.Error(absl::StrCat("--kind ", Printable(kind),
+                                    " is not a credential kind (jwt, x509-svid, ssh)"));
+  }
+  request.kind = *credential_kind;
+  request.ssh_principals = principals;
   request.audience = audience;
   request.scopes = scopes;
   request.client_address = address;

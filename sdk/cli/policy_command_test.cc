@@ -67,7 +67,8 @@ TEST_F(PolicyCommandTest, TestPassesOnTheShippedPolicies) {
   EXPECT_EQ(r.code, kExitOk) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("PASS "));
   EXPECT_THAT(r.out, HasSubstr("github-actions.yaml:"));
-  EXPECT_THAT(r.out, HasSubstr(" passed, 0 failed (4 rules in 2 files)"));
+  EXPECT_THAT(r.out, HasSubstr("PASS " + kPolicies + "/ssh-access.yaml:"));
+  EXPECT_THAT(r.out, HasSubstr(" passed, 0 failed (5 rules in 3 files)"));
   EXPECT_THAT(r.err, IsEmpty());
 }
 
@@ -130,7 +131,77 @@ TEST_F(PolicyCommandTest, ExplainDenyWithClaimsFileAndTime) {
   EXPECT_THAT(r.out, HasSubstr("(Sun) is outside the allowed window"));
 }
 
+TEST_F(PolicyCommandTest, ExplainSshWithKindAndPrincipals) {
+  RunResult r = Run({"policy",           "explain",
+                     "--policies",       kPolicies,
+                     "--issuer",         "gitlab",
+                     "--subject",        "project_path:acme/app:ref_type:branch:ref:main",
+                     "--claim",          "project_path=acme/app",
+                     "--claim",          "namespace_path=acme",
+                     "--claim",          "ref=main",
+                     "--claim",          "ref_type=branch",
+                     "--claim",          "ref_protected=true",
+                     "--claim",          "pipeline_source=push",
+                     "--kind",           "ssh",
+                     "--principal",      "ci-acme",
+                     "--client-address", "10.1.2.3",
+                     "--lifetime",       "1h"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("decision: allow by rule \"gitlab-ssh-protected-branch\""));
+  EXPECT_THAT(r.out, HasSubstr("  kind:     ssh\n"));
+  EXPECT_THAT(r.out, HasSubstr("  subject:  spiffe://acme.example/gitlab/acme/app/main\n"));
+  EXPECT_THAT(r.out, HasSubstr("  principals: [ci-acme]\n"));
+  EXPECT_THAT(r.out, HasSubstr("  source addresses: [10.1.2.3]\n"));
+  EXPECT_THAT(r.out, HasSubstr("  lifetime: 10m\n"));
+  EXPECT_THAT(r.out, Not(HasSubstr("audience:")));
+  // The JWT rule matched the identity; its trace says why it does not grant.
+  EXPECT_THAT(r.out, HasSubstr("no    gitlab-deploy-protected-branch"));
+  EXPECT_THAT(r.out, HasSubstr("- this rule grants jwt, not ssh"));
+
+  RunResult denied = Run({"policy",           "explain",
+                          "--policies",       kPolicies,
+                          "--issuer",         "gitlab",
+                          "--subject",        "project_path:acme/app:ref_type:branch:ref:main",
+                          "--claim",          "project_path=acme/app",
+                          "--claim",          "namespace_path=acme",
+                          "--claim",          "ref=main",
+                          "--claim",          "ref_type=branch",
+                          "--claim",          "ref_protected=true",
+                          "--kind",           "ssh",
+                          "--principal",      "root",
+                          "--client-address", "10.1.2.3"});
+  EXPECT_EQ(denied.code, kExitOk) << denied.err;
+  EXPECT_THAT(denied.out, HasSubstr("decision: deny (invalid_scope), closest rule "
+                                    "\"gitlab-ssh-protected-branch\""));
+  EXPECT_THAT(denied.out, HasSubstr("SSH principal \"root\" is not granted (granted: "
+                                    "\"deploy\", \"ci-acme\")"));
+}
+
+TEST_F(PolicyCommandTest, ExplainX509SvidShowsRenewable) {
+  RunResult r =
+      Run({"policy",     "explain",
+           "--policies", kPolicies,
+           "--issuer",   "github",
+           "--subject",  "repo:acme/app:ref:refs/heads/main",
+           "--claim",    "repository=acme/app",
+           "--claim",    "repository_owner=acme",
+           "--claim",    "ref=refs/heads/main",
+           "--claim",    "event_name=push",
+           "--claim",    "job_workflow_ref=acme/app/.github/workflows/deploy.yml@refs/heads/main",
+           "--kind",     "x509-svid"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("decision: allow by rule \"github-deploy-from-main\""));
+  EXPECT_THAT(r.out, HasSubstr("  kind:     x509-svid\n"));
+  EXPECT_THAT(r.out, HasSubstr("  subject:  spiffe://acme.example/github/acme/app\n"));
+  EXPECT_THAT(r.out, HasSubstr("  renewable: true\n"));
+  EXPECT_THAT(r.out, HasSubstr("- this rule grants jwt, not x509-svid"));
+}
+
 TEST_F(PolicyCommandTest, ExplainUsageErrors) {
+  RunResult kind = Run({"policy", "explain", "--policies", kPolicies, "--issuer", "github",
+                        "--subject", "s", "--kind", "x509"});
+  EXPECT_EQ(kind.code, kExitUsage);
+  EXPECT_THAT(kind.err, HasSubstr("--kind x509 is not a credential kind (jwt, x509-svid, ssh)"));
   EXPECT_EQ(Run({"policy", "explain", "--issuer", "github", "--subject", "s"}).code, kExitUsage);
   EXPECT_EQ(Run({"policy", "explain", "--policies", kPolicies, "--issuer", "github", "--subject",
                  "s", "--lifetime", "forever"})

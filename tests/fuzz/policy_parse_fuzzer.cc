@@ -15,11 +15,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto claims = writ::JwtClaims::Parse(
       R"({"repository":"acme/app","ref":"refs/heads/main","kubernetes.io":{"namespace":"x"}})");
   if (claims.ok()) id.claims = *claims;
-  writ::issuer::PolicyRequest req;
-  req.audience = "aud";
-  req.scopes = {"a"};
-  req.client_address = "10.0.0.1";
-  req.now = absl::FromUnixSeconds(1795428000);
-  (void)(*engine)->Explain(id, req);
+  // One request per credential kind: audience and scopes are JWT-only, SSH
+  // principals SSH-only (anything else stops at the first check).
+  using writ::issuer::CredentialKind;
+  for (CredentialKind kind :
+       {CredentialKind::kJwt, CredentialKind::kX509Svid, CredentialKind::kSsh}) {
+    writ::issuer::PolicyRequest req;
+    req.kind = kind;
+    if (kind == CredentialKind::kJwt) {
+      req.audience = "aud";
+      req.scopes = {"a"};
+    }
+    if (kind == CredentialKind::kSsh) req.ssh_principals = {"deploy"};
+    req.client_address = "10.0.0.1";
+    req.now = absl::FromUnixSeconds(1795428000);
+    (void)(*engine)->Explain(id, req);
+  }
   return 0;
 }

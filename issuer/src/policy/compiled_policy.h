@@ -3,6 +3,7 @@
 #ifndef WRIT_ISSUER_POLICY_COMPILED_POLICY_H_
 #define WRIT_ISSUER_POLICY_COMPILED_POLICY_H_
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "issuer/src/policy/decision.h"
 #include "issuer/src/policy/matchers.h"
 #include "issuer/src/policy/policy_test_case.h"
 #include "re2/re2.h"
@@ -41,6 +43,16 @@ struct Delegation {
   std::vector<SubjectMatcher> actors;
 };
 
+// SshGrant is a rule's grant.ssh block.
+struct SshGrant {
+  // principals are templates like the grant subject ("ci-{repository_owner}").
+  std::vector<SubjectTemplate> principals;
+  // pin_client: source_address "client" (the requester's own address).
+  bool pin_client = false;
+  // source_addresses: the literal addresses / CIDR blocks, as written.
+  std::vector<std::string> source_addresses;
+};
+
 struct Rule {
   std::string name;
   std::string file;
@@ -58,6 +70,14 @@ struct Rule {
   std::optional<absl::Duration> max_lifetime;
   std::vector<ClaimPath> include_claims;
   std::optional<Delegation> delegation;
+  // credentials the rule grants (grant.credentials), in the order written.
+  std::vector<CredentialKind> credentials = {CredentialKind::kJwt};
+  bool renewable = false;       // grant.x509_svid.renewable
+  std::optional<SshGrant> ssh;  // set when credentials include ssh
+
+  bool Grants(CredentialKind kind) const {
+    return std::find(credentials.begin(), credentials.end(), kind) != credentials.end();
+  }
 };
 
 struct CompiledSet {

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "issuer/src/attest/attested_identity.h"
 
@@ -31,6 +32,16 @@ inline const char* CredentialKindName(CredentialKind kind) {
       break;
   }
   return "jwt";
+}
+
+// CredentialKindFromName is the inverse of CredentialKindName; nullopt for
+// any other name (names are case-sensitive).
+inline std::optional<CredentialKind> CredentialKindFromName(absl::string_view name) {
+  for (CredentialKind kind :
+       {CredentialKind::kJwt, CredentialKind::kX509Svid, CredentialKind::kSsh}) {
+    if (name == CredentialKindName(kind)) return kind;
+  }
+  return std::nullopt;
 }
 
 // PolicyRequest is what a caller asks for, besides who it is.
@@ -62,8 +73,10 @@ struct PolicyRequest {
 // DenyCode says which RFC 6749/8693 error a denial maps to.
 enum class DenyCode {
   kAccessDenied,   // no rule matches who the caller is
-  kInvalidTarget,  // a rule matches, but not for the audience asked
-  kInvalidScope,   // a rule matches the audience, but not the scopes or lifetime
+  kInvalidTarget,  // a rule matches, but does not grant the credential kind or
+                   // the audience asked for
+  kInvalidScope,   // a rule matches kind and audience, but not the scopes,
+                   // SSH principals or lifetime
 };
 
 // DenyCodeName is the OAuth error code of a denial: "access_denied",

@@ -128,6 +128,29 @@ std::optional<IpAddress> ParseIpAddress(absl::string_view text) {
   return std::nullopt;
 }
 
+std::string FormatIpAddress(const IpAddress& address) {
+  char text[INET6_ADDRSTRLEN] = {};
+  if (inet_ntop(address.v6 ? AF_INET6 : AF_INET, address.bytes.data(), text, sizeof(text)) ==
+      nullptr) {
+    return "";  // not reached: the buffer fits every address
+  }
+  return text;
+}
+
+absl::Status ParseSourceAddress(absl::string_view text) {
+  if (text.find('/') != absl::string_view::npos) return Cidr::Parse(text).status();
+  std::optional<IpAddress> address = ParseIpAddress(text);
+  if (!address) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        Quote(text), " is not an IP address or address block like 10.0.0.0/8 or fd00::/8"));
+  }
+  if (!address->v6 && text.find(':') != absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(Quote(text), ": write IPv4-mapped addresses in IPv4 form"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Cidr> Cidr::Parse(absl::string_view text) {
   std::pair<absl::string_view, absl::string_view> parts = absl::StrSplit(text, '/');
   int prefix = -1;
@@ -272,6 +295,17 @@ bool IsPathSafe(absl::string_view value) {
     if (segment.empty() || segment == "." || segment == "..") return false;
   }
   return true;
+}
+
+absl::Status CheckSshPrincipal(absl::string_view principal) {
+  bool ok = !principal.empty() && principal.size() <= kMaxSshPrincipalBytes;
+  for (char c : principal) ok = ok && c > 0x20 && c < 0x7f && c != ',';
+  if (!ok) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(Quote(principal), " is not an SSH principal (1 to ", kMaxSshPrincipalBytes,
+                     " printable ASCII characters, no space or comma)"));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<absl::Duration> ParseLifetime(absl::string_view text) {

@@ -57,6 +57,16 @@ struct IpAddress {
 // ParseIpAddress returns nullopt when `text` is not an IP address.
 std::optional<IpAddress> ParseIpAddress(absl::string_view text);
 
+// FormatIpAddress writes `address` in its canonical text form ("10.1.2.3",
+// "fd00::7"); an IPv4-mapped address comes out in IPv4 form.
+std::string FormatIpAddress(const IpAddress& address);
+
+// ParseSourceAddress checks one entry of an SSH source-address list: an IP
+// address or a CIDR block (as Cidr::Parse). IPv4-mapped IPv6 forms are
+// refused (write them in IPv4 form). Returns kInvalidArgument naming the
+// defect.
+absl::Status ParseSourceAddress(absl::string_view text);
+
 // Cidr is an address block such as "10.0.0.0/8" or "fd00::/8".
 class Cidr {
  public:
@@ -125,6 +135,14 @@ class SubjectTemplate {
 // IsPathSafe is true for a non-empty value of [A-Za-z0-9._/-] with no empty,
 // "." or ".." segment between slashes.
 bool IsPathSafe(absl::string_view value);
+
+// kMaxSshPrincipalBytes is the longest SSH principal a rule may grant.
+inline constexpr size_t kMaxSshPrincipalBytes = 255;
+
+// CheckSshPrincipal returns kInvalidArgument unless `principal` is 1 to
+// kMaxSshPrincipalBytes bytes of printable ASCII without space or comma
+// (sshd splits principal lists on commas).
+absl::Status CheckSshPrincipal(absl::string_view principal);
 
 // ParseLifetime reads a positive Go-style duration ("90s", "5m", "1h30m").
 absl::StatusOr<absl::Duration> ParseLifetime(absl::string_view text);

@@ -148,9 +148,13 @@ Decision PolicyEngine::Evaluate(const AttestedIdentity& identity, const PolicyRe
   }
   if (decision.allowed) return decision;
   Stage reached = closest ? closest->failed_at : Stage::kIssuer;
-  decision.deny_code = reached == Stage::kScopes     ? DenyCode::kInvalidScope
-                       : reached == Stage::kAudience ? DenyCode::kInvalidTarget
-                                                     : DenyCode::kAccessDenied;
+  // A rule that matched who the caller is but does not grant the kind asked
+  // for is invalid_target, like one that does not grant the audience: the
+  // caller asked for the wrong thing, not as the wrong party.
+  decision.deny_code = reached == Stage::kScopes ? DenyCode::kInvalidScope
+                       : reached == Stage::kAudience || reached == Stage::kKind
+                           ? DenyCode::kInvalidTarget
+                           : DenyCode::kAccessDenied;
   if (reached <= Stage::kIdentity) {
     decision.reasons.push_back(
         absl::StrCat("no policy rule matches subject ", policy_internal::Quote(identity.subject),

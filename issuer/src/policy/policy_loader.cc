@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "issuer/src/policy/compiled_policy.h"
+#include "issuer/src/policy/credential_grant_loader.h"
 #include "issuer/src/policy/yaml_util.h"
 #include "issuer/src/yaml/yaml_guard.h"
 #include "yaml-cpp/yaml.h"
@@ -227,10 +228,16 @@ class FileLoader {
   }
 
   bool LoadGrant(const YAML::Node& node, absl::string_view where, Rule* rule) {
-    bool ok = e_.CheckKeys(node, where, "grant",
-                           {"subject", "audiences", "scopes", "default_scopes", "default_lifetime",
-                            "max_lifetime", "include_claims"});
+    bool ok =
+        e_.CheckKeys(node, where, "grant",
+                     {"subject", "credentials", "audiences", "scopes", "default_scopes",
+                      "default_lifetime", "max_lifetime", "include_claims", "x509_svid", "ssh"});
     if (!node.IsMap()) return false;
+    // A malformed credentials list would make every kind-dependent check
+    // below misfire, so those wait until it is fixed.
+    bool credentials_ok = LoadCredentials(e_, node, where, rule);
+    ok = credentials_ok && ok;
+    bool jwt = rule->Grants(CredentialKind::kJwt);
     std::string subject = "{sub}";
     if (node["subject"]) {
       auto s = e_.String(node["subject"], where, "grant.subject");
@@ -244,6 +251,20 @@ class FileLoader {
       ok = false;
     } else {
       rule->subject_template = std::move(*t);
+    }
+    if (credentials_ok) ok = LoadKindBlocks(e_, node, where, t.ok(), rule) && ok;
+    // Audiences and scopes are about JWTs; on a rule that grants none they
+    // would be silently ignored, so they are refused.
+    if (!jwt) {
+      for (absl::string_view key : {"audiences", "scopes", "default_scopes"}) {
+        YAML::Node n = node[std::string(key)];
+        if (n && credentials_ok) {
+          e_.Add(n, where, absl::StrCat("grant.", key),
+                 "is only for rules whose credentials include jwt");
+          ok = false;
+        }
+      }
+      return LoadLifetimesAndClaims(node, where, rule) && ok;
     }
     if (!node["audiences"]) {
       e_.Add(node, where, "grant.audiences", "is required (a non-empty list of audiences)");
@@ -274,6 +295,12 @@ class FileLoader {
       }
       rule->default_scopes = std::move(*s);
     }
+    return LoadLifetimesAndClaims(node, where, rule) && ok;
+  }
+
+  // LoadLifetimesAndClaims reads the grant fields every credential kind has.
+  bool LoadLifetimesAndClaims(const YAML::Node& node, absl::string_view where, Rule* rule) {
+    bool ok = true;
     if (node["default_lifetime"]) {
       rule->default_lifetime = Lifetime(node["default_lifetime"], where, "grant.default_lifetime");
       ok = ok && rule->default_lifetime.has_value();

@@ -30,6 +30,11 @@ struct PolicyTestCase {
     std::optional<std::vector<std::string>> scopes;
     std::optional<absl::Duration> lifetime;
     std::optional<DenyCode> error;
+    // ssh: the granted principals and source addresses, in order.
+    std::optional<std::vector<std::string>> principals;
+    std::optional<std::vector<std::string>> source_addresses;
+    // x509-svid: whether the SVID is renewable.
+    std::optional<bool> renewable;
   } expect;
 };
 

@@ -109,10 +109,26 @@ std::optional<AttestedIdentity> LoadIdentity(YamlErrors& e, const YAML::Node& no
 
 bool LoadRequest(YamlErrors& e, const YAML::Node& node, absl::string_view where, PolicyRequest* r) {
   if (!e.CheckKeys(node, where, "request",
-                   {"audience", "scopes", "lifetime", "client_address", "time", "actors"})) {
+                   {"kind", "principals", "audience", "scopes", "lifetime", "client_address",
+                    "time", "actors"})) {
     return false;
   }
   bool ok = true;
+  if (node["kind"]) {
+    auto name = e.String(node["kind"], where, "request.kind");
+    std::optional<CredentialKind> kind = name ? CredentialKindFromName(*name) : std::nullopt;
+    if (kind) {
+      r->kind = *kind;
+    } else {
+      if (name) e.Add(node["kind"], where, "request.kind", "must be jwt, x509-svid or ssh");
+      ok = false;
+    }
+  }
+  if (node["principals"]) {
+    auto p = e.StringList(node["principals"], where, "request.principals");
+    ok = ok && p;
+    r->ssh_principals = p.value_or(std::vector<std::string>{});
+  }
   if (node["audience"]) {
     auto a = e.String(node["audience"], where, "request.audience");
     ok = ok && a;
@@ -172,7 +188,8 @@ bool LoadRequest(YamlErrors& e, const YAML::Node& node, absl::string_view where,
 bool LoadExpect(YamlErrors& e, const YAML::Node& node, absl::string_view where,
                 PolicyTestCase::Expect* x) {
   if (!e.CheckKeys(node, where, "expect",
-                   {"decision", "rule", "subject", "scopes", "lifetime", "error"})) {
+                   {"decision", "rule", "subject", "scopes", "lifetime", "error", "principals",
+                    "source_addresses", "renewable"})) {
     return false;
   }
   bool ok = true;
@@ -202,6 +219,25 @@ bool LoadExpect(YamlErrors& e, const YAML::Node& node, absl::string_view where,
       x->lifetime = *d;
     } else {
       if (text) e.Add(node["lifetime"], where, "expect.lifetime", d.status().message());
+      ok = false;
+    }
+  }
+  if (node["principals"]) {
+    x->principals = e.StringList(node["principals"], where, "expect.principals");
+    ok = ok && x->principals;
+  }
+  if (node["source_addresses"]) {
+    x->source_addresses = e.StringList(node["source_addresses"], where, "expect.source_addresses");
+    ok = ok && x->source_addresses;
+  }
+  if (node["renewable"]) {
+    x->renewable = e.Bool(node["renewable"], where, "expect.renewable");
+    ok = ok && x->renewable;
+  }
+  for (absl::string_view key : {"principals", "source_addresses", "renewable"}) {
+    if (node[std::string(key)] && !x->allow) {
+      e.Add(node[std::string(key)], where, absl::StrCat("expect.", key),
+            "is only for decision: allow");
       ok = false;
     }
   }

@@ -8,9 +8,23 @@ namespace {
 
 std::string Got(const Decision& d) {
   if (d.allowed) {
-    return absl::StrCat("allow by rule \"", d.rule, "\" (subject \"", d.grant->subject,
-                        "\", scopes [", absl::StrJoin(d.grant->scopes, ", "), "], lifetime ",
-                        absl::FormatDuration(d.grant->lifetime), ")");
+    const Grant& g = *d.grant;
+    std::string kind;
+    switch (g.kind) {
+      case CredentialKind::kJwt:
+        kind = absl::StrCat("scopes [", absl::StrJoin(g.scopes, ", "), "]");
+        break;
+      case CredentialKind::kX509Svid:
+        kind = absl::StrCat("x509-svid, renewable ", g.renewable ? "true" : "false");
+        break;
+      case CredentialKind::kSsh:
+        kind =
+            absl::StrCat("ssh, principals [", absl::StrJoin(g.ssh_principals, ", "),
+                         "], source addresses [", absl::StrJoin(g.ssh_source_addresses, ", "), "]");
+        break;
+    }
+    return absl::StrCat("allow by rule \"", d.rule, "\" (subject \"", g.subject, "\", ", kind,
+                        ", lifetime ", absl::FormatDuration(g.lifetime), ")");
   }
   return absl::StrCat("deny ", DenyCodeName(d.deny_code), d.reasons.empty() ? "" : ": ",
                       absl::StrJoin(d.reasons, "; "));
@@ -34,6 +48,17 @@ std::string Check(const PolicyTestCase& t, const Decision& d) {
     if (x.lifetime && *x.lifetime != d.grant->lifetime) {
       return absl::StrCat("expected lifetime ", absl::FormatDuration(*x.lifetime), ", got ",
                           Got(d));
+    }
+    if (x.principals && *x.principals != d.grant->ssh_principals) {
+      return absl::StrCat("expected principals [", absl::StrJoin(*x.principals, ", "), "], got ",
+                          Got(d));
+    }
+    if (x.source_addresses && *x.source_addresses != d.grant->ssh_source_addresses) {
+      return absl::StrCat("expected source addresses [", absl::StrJoin(*x.source_addresses, ", "),
+                          "], got ", Got(d));
+    }
+    if (x.renewable && *x.renewable != d.grant->renewable) {
+      return absl::StrCat("expected renewable ", *x.renewable ? "true" : "false", ", got ", Got(d));
     }
   } else if (x.error && *x.error != d.deny_code) {
     return absl::StrCat("expected deny ", DenyCodeName(*x.error), ", got ", Got(d));

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "issuer/src/spiffe/spiffe_id.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
 
@@ -90,6 +91,25 @@ bool MatchClaim(const ClaimMatcher& m, absl::string_view v) {
   return false;
 }
 
+// KindNoun names a credential kind in a sentence.
+const char* KindNoun(CredentialKind kind) {
+  switch (kind) {
+    case CredentialKind::kX509Svid:
+      return "an X.509-SVID";
+    case CredentialKind::kSsh:
+      return "an SSH certificate";
+    case CredentialKind::kJwt:
+      break;
+  }
+  return "a JWT";
+}
+
+std::string KindList(const std::vector<CredentialKind>& kinds) {
+  std::vector<std::string> names;
+  for (CredentialKind kind : kinds) names.push_back(CredentialKindName(kind));
+  return absl::StrJoin(names, ", ");
+}
+
 }  // namespace
 
 ClaimLookup::Kind ClaimLookup::Get(const ClaimPath& path, absl::string_view* value) {
@@ -121,6 +141,51 @@ RequestContext::RequestContext(const AttestedIdentity& id, const PolicyRequest& 
     : identity(id), request(req), options(opts), claims(id.claims) {
   if (!req.client_address.empty()) client_address = ParseIpAddress(req.client_address);
 }
+
+namespace {
+
+// ExpandPrincipal expands one grant.ssh.principals template. A claim that is
+// missing or not a string, or an expansion that is not a valid principal (a
+// claim value with a space or comma could otherwise name several), is a
+// kIdentity failure recorded in `ev`; returns nullopt then.
+std::optional<std::string> ExpandPrincipal(const SubjectTemplate& t, RequestContext& ctx,
+                                           RuleEvaluation& ev) {
+  auto fail = [&ev](std::string why) {
+    if (ev.failed_at == Stage::kAllowed) ev.failed_at = Stage::kIdentity;
+    ev.why_not.push_back(std::move(why));
+    return std::nullopt;
+  };
+  std::string out;
+  for (const SubjectTemplate::Piece& piece : t.pieces()) {
+    if (!piece.is_claim) {
+      out += piece.text;
+      continue;
+    }
+    absl::string_view value;
+    if (piece.text == "sub") {
+      value = ctx.identity.subject;
+    } else if (piece.text == "iss") {
+      value = ctx.identity.issuer;
+    } else {
+      ClaimLookup::Kind kind = ctx.claims.Get(piece.path, &value);
+      if (kind != ClaimLookup::Kind::kString) {
+        return fail(absl::StrCat("SSH principal template ", Quote(t.text()), " needs claim ",
+                                 Quote(piece.text), ", which is ",
+                                 kind == ClaimLookup::Kind::kMissing ? "missing" : "not a string"));
+      }
+      ev.used_claims.emplace_back(piece.text, std::string(value));
+    }
+    out.append(value.data(), value.size());
+  }
+  if (!CheckSshPrincipal(out).ok()) {
+    return fail(absl::StrCat("SSH principal template ", Quote(t.text()), " expands to ", Quote(out),
+                             ", which is not a valid principal (1 to ", kMaxSshPrincipalBytes,
+                             " printable ASCII characters, no space or comma)"));
+  }
+  return out;
+}
+
+}  // namespace
 
 RuleEvaluation EvaluateRule(const Rule& rule, RequestContext& ctx, bool all) {
   RuleEvaluation ev;
@@ -168,7 +233,11 @@ RuleEvaluation EvaluateRule(const Rule& rule, RequestContext& ctx, bool all) {
     }
     if (stop()) return ev;
   }
+  // The kind-specific checks below only apply when the rule grants the kind
+  // asked for; otherwise the rule fails at kKind.
+  const bool granted = rule.Grants(req.kind);
   std::string subject;
+  bool subject_complete = true;
   for (const SubjectTemplate::Piece& piece : rule.subject_template.pieces()) {
     if (!piece.is_claim) {
       subject += piece.text;
@@ -185,6 +254,7 @@ RuleEvaluation EvaluateRule(const Rule& rule, RequestContext& ctx, bool all) {
         fail(Stage::kIdentity,
              absl::StrCat("the granted subject needs claim ", Quote(piece.text), ", which is ",
                           kind == ClaimLookup::Kind::kMissing ? "missing" : "not a string"));
+        subject_complete = false;
         if (stop()) return ev;
         continue;
       }
@@ -196,9 +266,42 @@ RuleEvaluation EvaluateRule(const Rule& rule, RequestContext& ctx, bool all) {
           absl::StrCat("claim ", Quote(piece.text), " value ", Quote(value),
                        " cannot be part of a spiffe:// subject (allowed: letters, digits, . _ - /; "
                        "no empty, . or .. segment)"));
+      subject_complete = false;
       if (stop()) return ev;
     }
     subject.append(value.data(), value.size());
+  }
+  if (granted && req.kind == CredentialKind::kX509Svid && subject_complete) {
+    if (absl::StatusOr<SpiffeId> spiffe_id = SpiffeId::Parse(subject); !spiffe_id.ok()) {
+      fail(Stage::kIdentity,
+           absl::StrCat("the granted subject ", Quote(subject),
+                        " cannot be an X.509-SVID's SPIFFE ID: ", spiffe_id.status().message()));
+      if (stop()) return ev;
+    }
+  }
+  std::vector<std::string> principals;
+  bool principals_complete = true;
+  if (granted && req.kind == CredentialKind::kSsh) {
+    for (const SubjectTemplate& t : rule.ssh->principals) {
+      std::optional<std::string> principal = ExpandPrincipal(t, ctx, ev);
+      if (principal) {
+        if (std::find(principals.begin(), principals.end(), *principal) == principals.end()) {
+          principals.push_back(std::move(*principal));
+        }
+      } else {
+        principals_complete = false;
+        if (stop()) return ev;
+      }
+    }
+  }
+
+  // Kind: checked right after who the caller is, so that a rule matching the
+  // caller but granting another kind is invalid_target, while any rule that
+  // grants the kind and gets further explains the denial instead.
+  if (!granted) {
+    fail(Stage::kKind, absl::StrCat("this rule grants ", KindList(rule.credentials), ", not ",
+                                    CredentialKindName(req.kind)));
+    if (stop()) return ev;
   }
 
   // Conditions.
@@ -219,6 +322,21 @@ RuleEvaluation EvaluateRule(const Rule& rule, RequestContext& ctx, bool all) {
       fail(Stage::kConditions,
            absl::StrCat("client address ", req.client_address, " is not in an allowed network (",
                         absl::StrJoin(blocks, ", "), ")"));
+    }
+    if (stop()) return ev;
+  }
+  std::string pinned_address;
+  if (granted && req.kind == CredentialKind::kSsh && rule.ssh->pin_client) {
+    if (req.client_address.empty()) {
+      fail(Stage::kConditions,
+           "the client address is unknown; this rule pins SSH certificates to the requester's "
+           "address (source_address: client)");
+    } else if (!ctx.client_address) {
+      fail(Stage::kConditions,
+           absl::StrCat("client address ", Quote(req.client_address),
+                        " is not an IP address, so the SSH certificate cannot be pinned to it"));
+    } else {
+      pinned_address = FormatIpAddress(*ctx.client_address);
     }
     if (stop()) return ev;
   }
@@ -256,9 +374,17 @@ RuleEvaluation EvaluateRule(const Rule& rule, RequestContext& ctx, bool all) {
     if (stop()) return ev;
   }
 
+  // Audience and scopes depend on the kind being granted.
+  if (!granted) return ev;
+
   // Audience.
   std::string audience = req.audience;
-  if (audience.empty()) {
+  if (req.kind != CredentialKind::kJwt) {
+    if (!audience.empty()) {
+      fail(Stage::kAudience, absl::StrCat(KindNoun(req.kind), " has no audience; ask without one (",
+                                          Quote(audience), " was asked for)"));
+    }
+  } else if (audience.empty()) {
     if (rule.audiences.size() == 1) {
       audience = rule.audiences.front();
     } else {
@@ -272,9 +398,14 @@ RuleEvaluation EvaluateRule(const Rule& rule, RequestContext& ctx, bool all) {
   }
   if (stop()) return ev;
 
-  // Scopes and lifetime.
+  // Scopes, principals and lifetime.
   std::vector<std::string> scopes;
-  if (req.scopes.empty()) {
+  if (req.kind != CredentialKind::kJwt) {
+    if (!req.scopes.empty()) {
+      fail(Stage::kScopes, absl::StrCat(KindNoun(req.kind), " has no scopes; ask without them (",
+                                        List(req.scopes), " were asked for)"));
+    }
+  } else if (req.scopes.empty()) {
     scopes = rule.default_scopes;
   } else {
     for (const std::string& scope : req.scopes) {
@@ -285,6 +416,22 @@ RuleEvaluation EvaluateRule(const Rule& rule, RequestContext& ctx, bool all) {
         scopes.push_back(scope);
       }
     }
+  }
+  if (req.kind != CredentialKind::kSsh && !req.ssh_principals.empty()) {
+    fail(Stage::kScopes,
+         absl::StrCat("SSH principals (", List(req.ssh_principals),
+                      ") are only for ssh certificates, not ", CredentialKindName(req.kind)));
+  } else if (principals_complete && !req.ssh_principals.empty()) {
+    std::vector<std::string> asked;
+    for (const std::string& p : req.ssh_principals) {
+      if (std::find(principals.begin(), principals.end(), p) == principals.end()) {
+        fail(Stage::kScopes, absl::StrCat("SSH principal ", Quote(p),
+                                          " is not granted (granted: ", List(principals), ")"));
+      } else if (std::find(asked.begin(), asked.end(), p) == asked.end()) {
+        asked.push_back(p);
+      }
+    }
+    principals = std::move(asked);
   }
   if (req.lifetime && *req.lifetime <= absl::ZeroDuration()) {
     fail(Stage::kScopes, "the requested lifetime must be positive");
@@ -300,6 +447,16 @@ RuleEvaluation EvaluateRule(const Rule& rule, RequestContext& ctx, bool all) {
   grant.audience = std::move(audience);
   grant.scopes = std::move(scopes);
   grant.lifetime = std::min(lifetime, cap);
+  grant.kind = req.kind;
+  grant.renewable = req.kind == CredentialKind::kX509Svid && rule.renewable;
+  if (req.kind == CredentialKind::kSsh) {
+    grant.ssh_principals = std::move(principals);
+    if (rule.ssh->pin_client) {
+      grant.ssh_source_addresses = {std::move(pinned_address)};
+    } else {
+      grant.ssh_source_addresses = rule.ssh->source_addresses;
+    }
+  }
   for (const ClaimPath& path : rule.include_claims) {
     absl::string_view value;
     ClaimLookup::Kind kind = ctx.claims.Get(path, &value);

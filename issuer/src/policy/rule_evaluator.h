@@ -19,11 +19,14 @@ namespace writ::issuer::policy_internal {
 // is the evaluation order and decides the deny code.
 enum class Stage {
   kIssuer = 0,  // the token's issuer is not the rule's
-  kIdentity,    // subject, claims or the grant subject's template
-  kConditions,  // source address, time window
+  kIdentity,    // subject, claims, the grant subject's template (for x509-svid:
+                // a valid SPIFFE ID) or an SSH principal template
+  kKind,        // the rule does not grant the credential kind asked for
+  kConditions,  // source address, time window; ssh source_address "client"
+                // without a usable client address
   kDelegation,
-  kAudience,
-  kScopes,  // scopes or lifetime
+  kAudience,  // the audience (or any audience, for a kind that has none)
+  kScopes,    // scopes, SSH principals or lifetime
   kAllowed,
 };
 

@@ -75,6 +75,15 @@ std::optional<std::string> YamlErrors::RequiredString(const YAML::Node& map,
   return s;
 }
 
+std::optional<bool> YamlErrors::Bool(const YAML::Node& node, absl::string_view where,
+                                     absl::string_view field) {
+  if (node.IsScalar() && (node.Scalar() == "true" || node.Scalar() == "false")) {
+    return node.Scalar() == "true";
+  }
+  Add(node, where, field, "must be true or false");
+  return std::nullopt;
+}
+
 std::optional<std::vector<std::string>> YamlErrors::StringList(const YAML::Node& node,
                                                                absl::string_view where,
                                                                absl::string_view field) {

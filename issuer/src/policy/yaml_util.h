@@ -38,6 +38,9 @@ class YamlErrors {
   // RequiredString reads map[key], recording an error when it is absent.
   std::optional<std::string> RequiredString(const YAML::Node& map, absl::string_view where,
                                             absl::string_view prefix, absl::string_view key);
+  // Bool reads `true` or `false`; records an error for anything else.
+  std::optional<bool> Bool(const YAML::Node& node, absl::string_view where,
+                           absl::string_view field);
   // StringList reads a sequence of scalars.
   std::optional<std::vector<std::string>> StringList(const YAML::Node& node,
                                                      absl::string_view where,

@@ -216,9 +216,12 @@ TEST_F(IssuerOpsTest, DiscoveryDocumentDescribesTheIssuer) {
   HttpResult jwks = HttpGet(url("/jwks"));
   ASSERT_EQ(jwks.status, 200);
   ASSERT_OK_AND_ASSIGN(JwkSet keys, JwkSet::Parse(jwks.body));
-  ASSERT_EQ(keys.keys().size(), 1u);
-  EXPECT_EQ(keys.keys()[0].algorithm(), JwsAlgorithm::kEs256);
-  EXPECT_FALSE(keys.keys()[0].kid().empty());
+  // The active key and the prepared next one (published before it signs).
+  ASSERT_EQ(keys.keys().size(), 2u);
+  for (const PublicJwk& key : keys.keys()) {
+    EXPECT_EQ(key.algorithm(), JwsAlgorithm::kEs256);
+    EXPECT_FALSE(key.kid().empty());
+  }
   EXPECT_EQ(HttpGet(url("/no-such-path")).status, 404);
 }
 

@@ -11,6 +11,7 @@
 #include "issuer/src/config/config_defaults.h"
 #include "issuer/src/config/config_files.h"
 #include "issuer/src/config/duration.h"
+#include "issuer/src/config/keys_config_loader.h"
 #include "issuer/src/config/trusted_issuer_loader.h"
 #include "issuer/src/config/yaml_fields.h"
 #include "issuer/src/yaml/yaml_guard.h"
@@ -35,7 +36,8 @@ constexpr int64_t kMaxSize = int64_t{1} << 30;
 // hostile input cannot exhaust the stack. Real configs nest three deep.
 
 constexpr absl::string_view kTopKeys[] = {"issuer_url", "http",   "grpc",   "data_dir",
-                                          "policy_dir", "tokens", "limits", "trusted_issuers"};
+                                          "policy_dir", "tokens", "limits", "trusted_issuers",
+                                          "keys",       "x509",   "ssh"};
 constexpr absl::string_view kListenerKeys[] = {"host", "port", "tls_cert_file", "tls_key_file",
                                                "enabled"};
 constexpr absl::string_view kTokenKeys[] = {"default_lifetime", "max_lifetime",
@@ -54,7 +56,7 @@ class Loader {
 
  private:
   void ReadListener(const Field& field, ListenerConfig* out);
-  void ReadTokens(const Field& field, TokenConfig* out);
+  void ReadTokens(const Field& field, TokenConfig* out, std::optional<YAML::Node>* max_node);
   void ReadLimits(const Field& field, LimitsConfig* out);
   void ReadPath(const Field& field, std::string* out);
   void DeriveIssuerUrl(const std::optional<YAML::Node>& http_key, IssuerConfig& config);
@@ -65,6 +67,7 @@ class Loader {
 
 absl::StatusOr<IssuerConfig> Loader::Load(const YAML::Node& root, IssuerConfig config) {
   std::optional<YAML::Node> issuer_url_node, http_key, trusted_issuers_node;
+  config_internal::KeyLifetimeNodes lifetime_nodes;
   for (const Field& f : MapFields(root, "", kTopKeys, errors_)) {
     if (f.name == "issuer_url") {
       issuer_url_node = f.value;
@@ -78,15 +81,22 @@ absl::StatusOr<IssuerConfig> Loader::Load(const YAML::Node& root, IssuerConfig c
     } else if (f.name == "policy_dir") {
       ReadPath(f, &config.policy_dir);
     } else if (f.name == "tokens") {
-      ReadTokens(f, &config.tokens);
+      ReadTokens(f, &config.tokens, &lifetime_nodes.max_lifetime);
     } else if (f.name == "limits") {
       ReadLimits(f, &config.limits);
     } else if (f.name == "trusted_issuers") {
       trusted_issuers_node = f.value;
       config_internal::ReadTrustedIssuers(f.value, f.path, base_dir_, errors_,
                                           &config.trusted_issuers);
+    } else if (f.name == "keys") {
+      config_internal::ReadKeysConfig(f, errors_, &config.keys, &lifetime_nodes);
+    } else if (f.name == "x509") {
+      config_internal::ReadX509Config(f, base_dir_, errors_, &config.x509, &lifetime_nodes);
+    } else if (f.name == "ssh") {
+      config_internal::ReadSshConfig(f, errors_, &config.ssh);
     }
   }
+  config_internal::CheckCaLifetime(config, lifetime_nodes, errors_);
   if (issuer_url_node) {
     if (ReadString(*issuer_url_node, "issuer_url", errors_, &config.issuer_url)) {
       std::string problem = config_internal::CheckUrl(config.issuer_url, {});
@@ -177,7 +187,8 @@ void Loader::ReadListener(const Field& field, ListenerConfig* out) {
   }
 }
 
-void Loader::ReadTokens(const Field& field, TokenConfig* out) {
+void Loader::ReadTokens(const Field& field, TokenConfig* out,
+                        std::optional<YAML::Node>* max_lifetime_node) {
   std::optional<YAML::Node> default_node, max_node;
   for (const Field& f : MapFields(field.value, field.path, kTokenKeys, errors_)) {
     if (f.name == "default_lifetime") {
@@ -195,6 +206,7 @@ void Loader::ReadTokens(const Field& field, TokenConfig* out) {
       }
     }
   }
+  *max_lifetime_node = max_node;
   if (out->default_lifetime > out->max_lifetime) {
     const std::optional<YAML::Node>& at = default_node ? default_node : max_node;
     errors_.Add(

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -193,6 +194,151 @@ trusted_issuers:
   EXPECT_EQ(k8s.max_response_bytes, defaults.max_response_bytes);
 }
 
+TEST(DefaultIssuerConfigTest, KeysX509AndSshDefaults) {
+  IssuerConfig config = DefaultIssuerConfig();
+  EXPECT_EQ(config.keys.rotate_after, absl::Hours(24));
+  EXPECT_EQ(config.keys.publish_lead, absl::Hours(1));
+  EXPECT_EQ(config.keys.check_interval, absl::Minutes(1));
+  EXPECT_TRUE(config.x509.enabled);
+  EXPECT_EQ(config.x509.trust_domain, "writ.local");
+  EXPECT_EQ(config.x509.mode, "self-signed");
+  EXPECT_TRUE(config.x509.root_bundle_file.empty());
+  EXPECT_EQ(config.x509.ca_lifetime, absl::Hours(24 * 30));
+  EXPECT_EQ(config.x509.facts_extension_oid, "2.25.219598111397571597917930807101480163434.1");
+  EXPECT_TRUE(config.ssh.enabled);
+}
+
+TEST(ParseIssuerConfigTest, ReadsKeysX509AndSsh) {
+  ScratchDir dir;
+  const std::string path = dir.Write("etc/writ.yaml", R"(
+keys: {rotate_after: 12h, publish_lead: 30m, check_interval: 10s}
+x509:
+  enabled: true
+  trust_domain: prod.acme-corp.example
+  mode: intermediate
+  root_bundle_file: pki/roots.pem
+  ca_lifetime: 72h
+  facts_extension_oid: 1.3.6.1.4.1.99999.1
+ssh: {enabled: false}
+)");
+  absl::StatusOr<IssuerConfig> loaded = LoadIssuerConfig(path);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  const IssuerConfig& c = *loaded;
+  EXPECT_EQ(c.keys.rotate_after, absl::Hours(12));
+  EXPECT_EQ(c.keys.publish_lead, absl::Minutes(30));
+  EXPECT_EQ(c.keys.check_interval, absl::Seconds(10));
+  EXPECT_TRUE(c.x509.enabled);
+  EXPECT_EQ(c.x509.trust_domain, "prod.acme-corp.example");
+  EXPECT_EQ(c.x509.mode, "intermediate");
+  // Relative to the config file, like every other path.
+  EXPECT_EQ(c.x509.root_bundle_file, dir.path() + "/etc/pki/roots.pem");
+  EXPECT_EQ(c.x509.ca_lifetime, absl::Hours(72));
+  EXPECT_EQ(c.x509.facts_extension_oid, "1.3.6.1.4.1.99999.1");
+  EXPECT_FALSE(c.ssh.enabled);
+
+  IssuerConfig off = MustParse("x509: {enabled: false, facts_extension_oid: ''}\n");
+  EXPECT_FALSE(off.x509.enabled);
+  EXPECT_EQ(off.x509.facts_extension_oid, "");
+  EXPECT_EQ(off.x509.mode, "self-signed");
+  EXPECT_TRUE(off.ssh.enabled);
+}
+
+TEST(ParseIssuerConfigTest, KeysSectionErrors) {
+  EXPECT_THAT(Errors("keys:\n  rotate_after: 0s\n"),
+              ElementsAre("writ.yaml:2:17: keys.rotate_after: must be positive, got 0s"));
+  EXPECT_THAT(Errors("keys: {publish_lead: 0s}\n"),
+              ElementsAre("writ.yaml:1:22: keys.publish_lead: must be positive, got 0s"));
+  EXPECT_THAT(Errors("keys: {check_interval: -1s}\n"),
+              ElementsAre("writ.yaml:1:24: keys.check_interval: must not be negative"));
+  EXPECT_THAT(Errors("keys: {check_interval: 1d}\n"),
+              ElementsAre(HasSubstr("keys.check_interval: invalid duration \"1d\"")));
+  EXPECT_THAT(Errors("keys: {rotation: 1h}\n"),
+              ElementsAre("writ.yaml:1:8: keys.rotation: unknown key (expected one of: "
+                          "rotate_after, publish_lead, check_interval)"));
+  EXPECT_THAT(Errors("keys: [1h]\n"),
+              ElementsAre("writ.yaml:1:7: keys: expected a mapping, got a list"));
+  EXPECT_THAT(Errors("keys: {rotate_after: 1h, publish_lead: 2h}\n"),
+              ElementsAre("writ.yaml:1:40: keys.publish_lead: must not exceed rotate_after (2h > "
+                          "1h): the next key must have been published for publish_lead when the "
+                          "active one is due"));
+}
+
+TEST(ParseIssuerConfigTest, X509SectionErrors) {
+  EXPECT_THAT(Errors("x509: {enabled: maybe}\n"),
+              ElementsAre("writ.yaml:1:17: x509.enabled: expected true or false, got \"maybe\""));
+  EXPECT_THAT(Errors("x509: {mode: root}\n"),
+              ElementsAre("writ.yaml:1:14: x509.mode: \"root\" is not \"self-signed\" or "
+                          "\"intermediate\""));
+  EXPECT_THAT(Errors("x509:\n  mode: intermediate\n"),
+              ElementsAre("writ.yaml:2:9: x509.root_bundle_file: is required in intermediate "
+                          "mode: the operator's root certificates (PEM) that Writ's CA "
+                          "certificates chain to"));
+  EXPECT_THAT(Errors("x509: {mode: intermediate, root_bundle_file: ''}\n"),
+              ::testing::Contains(HasSubstr("x509.root_bundle_file: must not be empty")));
+  EXPECT_THAT(Errors("x509: {ca_lifetime: 0s}\n"),
+              ElementsAre("writ.yaml:1:21: x509.ca_lifetime: must be positive, got 0s"));
+  EXPECT_THAT(Errors("x509: {colour: blue}\n"),
+              ElementsAre(HasSubstr("x509.colour: unknown key (expected one of: enabled, "
+                                    "trust_domain, mode, root_bundle_file, ca_lifetime, "
+                                    "facts_extension_oid)")));
+  EXPECT_THAT(Errors("ssh: {enabled: 1}\n"),
+              ElementsAre("writ.yaml:1:16: ssh.enabled: expected true or false, got \"1\""));
+  EXPECT_THAT(Errors("ssh: {ca: x}\n"),
+              ElementsAre("writ.yaml:1:7: ssh.ca: unknown key (expected one of: enabled)"));
+}
+
+TEST(ParseIssuerConfigTest, TrustDomainMustBeASpiffeTrustDomain) {
+  for (const char* bad : {"Acme.example", "acme.example/ns", "acme.example:8443", "''",
+                          "spiffe://acme.example", "acme example", "a@b"}) {
+    std::vector<std::string> errors = Errors(absl::StrCat("x509: {trust_domain: ", bad, "}\n"));
+    ASSERT_EQ(errors.size(), 1u) << bad;
+    EXPECT_THAT(errors[0], HasSubstr("x509.trust_domain: ")) << bad;
+    EXPECT_THAT(errors[0], HasSubstr("is not a SPIFFE trust domain")) << bad;
+  }
+  EXPECT_THAT(Errors(absl::StrCat("x509: {trust_domain: ", std::string(256, 'a'), "}\n")),
+              ElementsAre(HasSubstr("is not a SPIFFE trust domain")));
+  for (const std::string& good :
+       std::vector<std::string>{"acme.example", "a", "x_y-z.0", std::string(255, 'a')}) {
+    EXPECT_EQ(MustParse(absl::StrCat("x509: {trust_domain: ", good, "}\n")).x509.trust_domain,
+              good);
+  }
+}
+
+TEST(ParseIssuerConfigTest, FactsExtensionOidMustBeDotted) {
+  for (const char* bad : {"1", "1.", ".1", "1..2", "3.1", "1.40", "0.99", "1.02", "a.b", "1.2.x",
+                          "2.25.1234567890123456789012345678901234567890", "1 .2"}) {
+    std::vector<std::string> errors =
+        Errors(absl::StrCat("x509: {facts_extension_oid: '", bad, "'}\n"));
+    ASSERT_EQ(errors.size(), 1u) << bad;
+    EXPECT_THAT(errors[0], HasSubstr("x509.facts_extension_oid: \"")) << bad;
+    EXPECT_THAT(errors[0], HasSubstr("is not a dotted OID")) << bad;
+  }
+  for (const char* good : {"1.3.6.1.4.1.99999.1", "2.999", "0.39", "2.25.0",
+                           "2.25.219598111397571597917930807101480163434.1"}) {
+    EXPECT_EQ(MustParse(absl::StrCat("x509: {facts_extension_oid: '", good, "'}\n"))
+                  .x509.facts_extension_oid,
+              good);
+  }
+}
+
+TEST(ParseIssuerConfigTest, CaLifetimeMustOutliveRotationAndTokens) {
+  // 24h + 1h + 1h = 26h: exactly that is not enough.
+  EXPECT_THAT(Errors("x509:\n  ca_lifetime: 26h\n"),
+              ElementsAre("writ.yaml:2:16: x509.ca_lifetime: must exceed keys.rotate_after + "
+                          "keys.publish_lead + tokens.max_lifetime (26h <= 24h + 1h + 1h): a CA "
+                          "certificate must outlive what its key signs"));
+  EXPECT_EQ(MustParse("x509:\n  ca_lifetime: 26h0m1s\n").x509.ca_lifetime,
+            absl::Hours(26) + absl::Seconds(1));
+  // The error points at what was written when ca_lifetime was not.
+  EXPECT_THAT(Errors("keys:\n  rotate_after: 800h\n"),
+              ElementsAre(HasSubstr("writ.yaml:2:17: x509.ca_lifetime: must exceed")));
+  EXPECT_THAT(Errors("tokens:\n  max_lifetime: 720h\n"),
+              ElementsAre(HasSubstr("writ.yaml:2:17: x509.ca_lifetime: must exceed")));
+  // Only a self-signed CA has a lifetime of Writ's choosing.
+  MustParse("keys: {rotate_after: 800h}\nx509: {enabled: false}\n");
+  MustParse("keys: {rotate_after: 800h}\nx509: {mode: intermediate, root_bundle_file: /r.pem}\n");
+}
+
 TEST(ParseIssuerConfigTest, PartialFileKeepsOtherDefaults) {
   IssuerConfig c = MustParse("tokens:\n  max_lifetime: 2h\nlimits: {http_threads: 4}\n");
   EXPECT_EQ(c.tokens.max_lifetime, absl::Hours(2));
@@ -311,9 +457,11 @@ TEST(ParseIssuerConfigTest, TopLevelMustBeAMapping) {
 }
 
 TEST(ParseIssuerConfigTest, UnknownKeysAreErrors) {
-  EXPECT_THAT(Errors("isuer_url: https://x.example\n"),
-              ElementsAre("writ.yaml:1:1: isuer_url: unknown key (expected one of: issuer_url, "
-                          "http, grpc, data_dir, policy_dir, tokens, limits, trusted_issuers)"));
+  EXPECT_THAT(
+      Errors("isuer_url: https://x.example\n"),
+      ElementsAre(
+          "writ.yaml:1:1: isuer_url: unknown key (expected one of: issuer_url, "
+          "http, grpc, data_dir, policy_dir, tokens, limits, trusted_issuers, keys, x509, ssh)"));
   EXPECT_THAT(Errors("tokens:\n  max_lifetme: 1h\n"),
               ElementsAre("writ.yaml:2:3: tokens.max_lifetme: unknown key (expected one of: "
                           "default_lifetime, max_lifetime, max_delegation_depth)"));

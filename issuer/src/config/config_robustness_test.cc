@@ -21,6 +21,14 @@ data_dir: /var/lib/writ
 policy_dir: /etc/writ/policies
 tokens: {default_lifetime: 5m, max_lifetime: 1h, max_delegation_depth: 4}
 limits: {max_body_bytes: 65536, max_header_bytes: 8192, max_grpc_message_bytes: 65536}
+keys: {rotate_after: 24h, publish_lead: 1h, check_interval: 1m}
+x509:
+  enabled: true
+  trust_domain: acme.example
+  mode: self-signed
+  ca_lifetime: 720h
+  facts_extension_oid: 1.3.6.1.4.1.99999.1
+ssh: {enabled: true}
 trusted_issuers:
   - name: github
     issuer: https://token.actions.githubusercontent.com

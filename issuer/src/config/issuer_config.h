@@ -78,10 +78,11 @@ struct X509Config {
   // ca_lifetime: validity of a self-signed CA certificate. Must exceed
   // keys.rotate_after + keys.publish_lead + tokens.max_lifetime. Default: 30 d.
   absl::Duration ca_lifetime = absl::Hours(24 * 30);
-  // facts_extension_oid: the OID of the non-critical extension that carries
-  // the attested facts (empty: no extension). Default: an OID under Writ's
-  // 2.25 (UUID) arc; operators should use their own arc.
-  std::string facts_extension_oid = "2.25.219598111397571597917930807101480163434.1";
+  // facts_extension_oid: the dotted OID of the non-critical extension that
+  // carries the attested facts, under an arc the operator owns (e.g.
+  // "1.3.6.1.4.1.<enterprise number>.1"); every arc below 2^31 so that common
+  // verifiers can parse it. Default: "" (no facts extension).
+  std::string facts_extension_oid;
 };
 
 // SshConfig governs SSH user certificates.

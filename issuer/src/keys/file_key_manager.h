@@ -78,7 +78,9 @@ FileKeyManagerOptions FileKeyManagerOptionsFromConfig(const IssuerConfig& config
 // used before rings existed); an X.509 CA key has its certificate
 // "x509-ca-<id>.crt" next to it, and in intermediate mode its CSR
 // "x509-ca-<id>.csr". "keyring.json" records every key's state and times and
-// the bundle sequence; it is replaced atomically (temporary file, fsync,
+// the bundle sequence (moved by every rotation, every drop of retired keys,
+// and at Open by any other change of what is published: a ring enabled or
+// disabled, another trust domain or root bundle); it is replaced atomically (temporary file, fsync,
 // rename, fsync of the directory), and always after the key files it names
 // exist. A file that group or others may read or write is refused: a leaked
 // signing key is every credential Writ ever vouches for.

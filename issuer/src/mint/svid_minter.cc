@@ -110,24 +110,6 @@ absl::Status CheckCsrKey(const EVP_PKEY* key) {
                    kMaxRsaBits, " bits"));
 }
 
-// SigningDigest names the digest IssueCertificate pairs with `key`, so a
-// re-signed certificate uses the same algorithm; nullptr for Ed25519.
-const char* SigningDigest(const EVP_PKEY* key) {
-  if (EVP_PKEY_get_base_id(key) == EVP_PKEY_EC) {
-    char group[64] = {0};
-    size_t len = 0;
-    if (EVP_PKEY_get_group_name(key, group, sizeof(group), &len) == 1) {
-      absl::string_view name(group, len);
-      if (name == "secp384r1") return "SHA384";
-      if (name == "secp521r1") return "SHA512";
-    }
-    ClearOpenSslErrors();
-    return "SHA256";
-  }
-  if (EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519) return nullptr;
-  return "SHA256";
-}
-
 absl::StatusOr<CertificateRequest> ParseCsr(absl::string_view csr) {
   absl::StatusOr<CertificateRequest> parsed = absl::StrContains(csr, "-----BEGIN")
                                                   ? CertificateRequest::ParsePem(csr)
@@ -182,39 +164,23 @@ absl::StatusOr<SslPtr<ASN1_OBJECT>> ParseFactsOid(absl::string_view oid) {
     return absl::InvalidArgumentError(
         absl::StrCat("facts_extension_oid \"", oid, "\" is not a dotted OID like 1.3.6.1.4.1.1"));
   }
+  // An arc of 2^31 or more (such as a 2.25 UUID arc) makes the whole
+  // certificate unparseable for common verifiers (Go's crypto/x509, Python's
+  // cryptography), so refuse it here rather than mint SVIDs nobody can read.
+  for (absl::string_view arc : arcs) {
+    if (arc.size() > 10 || std::stoull(std::string(arc)) > 0x7fffffffULL) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "facts_extension_oid \"", oid, "\" has the arc ", arc,
+          ", which is 2^31 or more: Go's crypto/x509 and Python's cryptography cannot parse "
+          "certificates carrying it; use an arc under your organisation's enterprise number"));
+    }
+  }
   const int nid = OBJ_obj2nid(obj.get());
   if (nid != NID_undef && X509V3_EXT_get_nid(nid) != nullptr) {
     return absl::InvalidArgumentError(absl::StrCat(
         "facts_extension_oid \"", oid, "\" is a standard extension (", OBJ_nid2sn(nid), ")"));
   }
   return obj;
-}
-
-// AddFactsExtensionAndResign adds the facts extension to `cert`, already
-// signed by IssueCertificate (which has no custom extensions), and signs it
-// again. The second signature costs one more CA signing operation per SVID
-// that carries facts; a hot path would build the certificate once.
-absl::Status AddFactsExtensionAndResign(X509* cert, const ASN1_OBJECT* oid,
-                                        absl::string_view facts_der, EVP_PKEY* ca_key) {
-  SslPtr<ASN1_STRING> value(ASN1_OCTET_STRING_new());
-  if (value == nullptr ||
-      ASN1_OCTET_STRING_set(value.get(), reinterpret_cast<const unsigned char*>(facts_der.data()),
-                            static_cast<int>(facts_der.size())) != 1) {
-    return OpenSslError(absl::StatusCode::kInternal, "encoding the facts extension");
-  }
-  SslPtr<X509_EXTENSION> ext(X509_EXTENSION_create_by_OBJ(nullptr, oid, /*crit=*/0, value.get()));
-  if (ext == nullptr || X509_add_ext(cert, ext.get(), -1) != 1) {
-    return OpenSslError(absl::StatusCode::kInternal, "adding the facts extension");
-  }
-  SslPtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
-  if (ctx == nullptr || EVP_DigestSignInit_ex(ctx.get(), nullptr, SigningDigest(ca_key), nullptr,
-                                              nullptr, ca_key, nullptr) != 1) {
-    return OpenSslError(absl::StatusCode::kInternal, "setting up the CA signature");
-  }
-  if (X509_sign_ctx(cert, ctx.get()) <= 0) {
-    return OpenSslError(absl::StatusCode::kInternal, "re-signing the certificate");
-  }
-  return absl::OkStatus();
 }
 
 }  // namespace
@@ -315,12 +281,14 @@ absl::StatusOr<MintedSvid> SvidMinter::Mint(const SvidRequest& request) const {
   tmpl.extended_key_usage.server_auth = true;
   tmpl.extended_key_usage.client_auth = true;
 
+  tmpl.subject_public_key_info = X509_REQ_get_X509_PUBKEY(const_cast<X509_REQ*>(csr.get()));
+  if (!facts_der.empty()) {
+    tmpl.extra_extensions.push_back(
+        {.oid = facts_oid_.get(), .critical = false, .der_value = std::move(facts_der)});
+  }
+
   ASSIGN_OR_RETURN(SslPtr<X509> cert,
                    IssueCertificate(tmpl, csr.public_key(), ca_cert_.get(), ca_key_.get()));
-  if (!facts_der.empty()) {
-    RETURN_IF_ERROR(
-        AddFactsExtensionAndResign(cert.get(), facts_oid_.get(), facts_der, ca_key_.get()));
-  }
 
   MintedSvid out;
   ASSIGN_OR_RETURN(out.certificate_der, CertificateToDer(cert.get()));

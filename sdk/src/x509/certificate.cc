@@ -213,6 +213,61 @@ absl::Status AddExtensions(const CertificateTemplate& tmpl, X509* cert, const X5
     RETURN_IF_ERROR(AddExtension(cert, NID_subject_alt_name, names.get(),
                                  tmpl.subject_common_name.empty(), "subjectAltName"));
   }
+
+  for (const CertificateTemplate::RawExtension& raw : tmpl.extra_extensions) {
+    if (raw.oid == nullptr || X509_get_ext_by_OBJ(cert, raw.oid, -1) >= 0) {
+      return absl::InvalidArgumentError("an extra extension has no OID or repeats an extension");
+    }
+    SslPtr<ASN1_STRING> value(ASN1_OCTET_STRING_new());
+    if (value == nullptr ||
+        ASN1_OCTET_STRING_set(value.get(), reinterpret_cast<const unsigned char*>(raw.der_value.data()),
+                              static_cast<int>(raw.der_value.size())) != 1) {
+      return OpenSslError(absl::StatusCode::kInternal, "encoding an extra extension");
+    }
+    SslPtr<X509_EXTENSION> ext(
+        X509_EXTENSION_create_by_OBJ(nullptr, raw.oid, raw.critical ? 1 : 0, value.get()));
+    if (ext == nullptr || X509_add_ext(cert, ext.get(), -1) != 1) {
+      return OpenSslError(absl::StatusCode::kInternal, "adding an extra extension");
+    }
+  }
+  return absl::OkStatus();
+}
+
+// CopySpki copies the algorithm, its parameters and the key bits of `from`
+// into `to` (X509_PUBKEY_set0_param takes ownership of the copies).
+absl::Status CopySpki(const X509_PUBKEY* from, X509_PUBKEY* to) {
+  ASN1_OBJECT* alg = nullptr;
+  const unsigned char* bits = nullptr;
+  int bits_len = 0;
+  X509_ALGOR* algor = nullptr;
+  if (to == nullptr || X509_PUBKEY_get0_param(&alg, &bits, &bits_len, &algor, from) != 1) {
+    return OpenSslError(absl::StatusCode::kInternal, "reading the subject public key info");
+  }
+  const ASN1_OBJECT* alg_oid = nullptr;
+  int param_type = V_ASN1_UNDEF;
+  const void* param = nullptr;
+  X509_ALGOR_get0(&alg_oid, &param_type, &param, algor);
+  void* param_copy = nullptr;
+  if (param_type == V_ASN1_OBJECT) {
+    param_copy = OBJ_dup(static_cast<const ASN1_OBJECT*>(param));
+  } else if (param_type == V_ASN1_SEQUENCE) {
+    param_copy = ASN1_STRING_dup(static_cast<const ASN1_STRING*>(param));
+  } else if (param_type != V_ASN1_UNDEF && param_type != V_ASN1_NULL) {
+    return absl::InvalidArgumentError("unsupported public key algorithm parameters");
+  }
+  SslPtr<ASN1_OBJECT> alg_copy(OBJ_dup(alg_oid));
+  auto* bits_copy = static_cast<unsigned char*>(OPENSSL_memdup(bits, bits_len));
+  const bool copied = alg_copy != nullptr && bits_copy != nullptr &&
+                      (param_copy != nullptr || param_type == V_ASN1_UNDEF ||
+                       param_type == V_ASN1_NULL);
+  if (!copied || X509_PUBKEY_set0_param(to, alg_copy.get(), param_type, param_copy, bits_copy,
+                                        bits_len) != 1) {
+    OPENSSL_free(bits_copy);
+    if (param_type == V_ASN1_OBJECT) ASN1_OBJECT_free(static_cast<ASN1_OBJECT*>(param_copy));
+    if (param_type == V_ASN1_SEQUENCE) ASN1_STRING_free(static_cast<ASN1_STRING*>(param_copy));
+    return OpenSslError(absl::StatusCode::kInternal, "copying the subject public key info");
+  }
+  alg_copy.release();  // owned by `to` now
   return absl::OkStatus();
 }
 
@@ -368,13 +423,16 @@ absl::StatusOr<SslPtr<X509>> IssueCertificate(const CertificateTemplate& tmpl,
   }
   const X509_NAME* issuer_name =
       issuer_cert != nullptr ? X509_get_subject_name(issuer_cert) : subject.get();
-  // X509_set_pubkey only counts a reference to the key. It re-encodes the key
-  // through OpenSSL 3's encoders, the slow step DESIGN.md measures; a later
-  // hot-path issuer can copy the SubjectPublicKeyInfo bytes instead.
   if (X509_set_subject_name(cert.get(), subject.get()) != 1 ||
-      X509_set_issuer_name(cert.get(), issuer_name) != 1 ||
-      X509_set_pubkey(cert.get(), const_cast<EVP_PKEY*>(subject_public_key)) != 1) {
-    return OpenSslError(absl::StatusCode::kInternal, "setting the certificate names and key");
+      X509_set_issuer_name(cert.get(), issuer_name) != 1) {
+    return OpenSslError(absl::StatusCode::kInternal, "setting the certificate names");
+  }
+  // X509_set_pubkey re-encodes the key through OpenSSL 3's encoders, the slow
+  // step DESIGN.md measures; a given SPKI is copied field by field instead.
+  if (tmpl.subject_public_key_info != nullptr) {
+    RETURN_IF_ERROR(CopySpki(tmpl.subject_public_key_info, X509_get_X509_PUBKEY(cert.get())));
+  } else if (X509_set_pubkey(cert.get(), const_cast<EVP_PKEY*>(subject_public_key)) != 1) {
+    return OpenSslError(absl::StatusCode::kInternal, "setting the certificate key");
   }
   RETURN_IF_ERROR(AddExtensions(tmpl, cert.get(), issuer_cert));
   if (X509_sign_ctx(cert.get(), sign_ctx.get()) <= 0) {

@@ -288,6 +288,37 @@ TEST_F(CertificateTest, RefusesBadTemplates) {
             absl::StatusCode::kOk);
 }
 
+// Copying a CSR's SubjectPublicKeyInfo (the fast path) yields exactly the
+// certificate that re-encoding its key does: with an Ed25519 issuer the
+// signature is deterministic, so the two DER encodings must be identical.
+TEST(CertificateSpkiCopyTest, MatchesReencodingByteForByte) {
+  SslPtr<EVP_PKEY> issuer_key = Key(KeySpec::kEd25519);
+  SslPtr<X509> issuer = SelfSigned(issuer_key.get());
+  ASSERT_NE(issuer, nullptr);
+  for (KeySpec spec :
+       {KeySpec::kEcP256, KeySpec::kEcP384, KeySpec::kEcP521, KeySpec::kEd25519, KeySpec::kRsa2048}) {
+    SslPtr<EVP_PKEY> key = Key(spec);
+    absl::StatusOr<std::string> der = CertificateRequest::CreateDer(key.get(), {});
+    ASSERT_TRUE(der.ok()) << der.status();
+    absl::StatusOr<CertificateRequest> csr = CertificateRequest::ParseDer(*der);
+    ASSERT_TRUE(csr.ok()) << csr.status();
+    CertificateTemplate tmpl = SvidTemplate();
+    absl::StatusOr<SslPtr<X509>> encoded =
+        IssueCertificate(tmpl, csr->public_key(), issuer.get(), issuer_key.get());
+    ASSERT_TRUE(encoded.ok()) << encoded.status();
+    tmpl.subject_public_key_info = X509_REQ_get_X509_PUBKEY(const_cast<X509_REQ*>(csr->get()));
+    absl::StatusOr<SslPtr<X509>> copied =
+        IssueCertificate(tmpl, csr->public_key(), issuer.get(), issuer_key.get());
+    ASSERT_TRUE(copied.ok()) << copied.status();
+    EXPECT_EQ(*CertificateToDer(copied->get()), *CertificateToDer(encoded->get()))
+        << KeyDescription(key.get());
+    // And the copy parses back to the same key.
+    absl::StatusOr<SslPtr<X509>> reparsed = ParseCertificateDer(*CertificateToDer(copied->get()));
+    ASSERT_TRUE(reparsed.ok()) << reparsed.status();
+    EXPECT_EQ(EVP_PKEY_eq(X509_get0_pubkey(reparsed->get()), key.get()), 1);
+  }
+}
+
 TEST(RandomSerialTest, IsPositiveSixteenBytesAndFresh) {
   absl::StatusOr<std::string> a = RandomSerial();
   absl::StatusOr<std::string> b = RandomSerial();

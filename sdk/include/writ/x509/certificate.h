@@ -115,6 +115,21 @@ struct CertificateTemplate {
   // Add an authorityKeyIdentifier naming the issuer's key identifier (the
   // certificate's own when self-signed). Default: true
   bool authority_key_identifier = true;
+  // The subject's SubjectPublicKeyInfo as already parsed (from a CSR:
+  // X509_REQ_get_X509_PUBKEY), copied into the certificate as is instead of
+  // re-encoding `subject_public_key` through OpenSSL 3's encoders (the
+  // slowest step of issuing). Must be the SPKI of `subject_public_key`; not
+  // owned. Default: null (encode subject_public_key)
+  const X509_PUBKEY* subject_public_key_info = nullptr;
+  // Further extensions, added last in order, each with its DER value (the
+  // contents of the extnValue OCTET STRING). The OID must not be one of the
+  // extensions above. Default: none
+  struct RawExtension {
+    const ASN1_OBJECT* oid = nullptr;  // not owned; must outlive the call
+    bool critical = false;
+    std::string der_value;
+  };
+  std::vector<RawExtension> extra_extensions;
 };
 
 // RandomSerial returns 16 random bytes with the top bit cleared: a positive

@@ -32,11 +32,15 @@ bool IsDottedOid(absl::string_view oid) {
   std::vector<absl::string_view> arcs = absl::StrSplit(oid, '.');
   if (arcs.size() < 2) return false;
   for (absl::string_view arc : arcs) {
-    if (arc.empty() || arc.size() > 39) return false;  // 39 digits: beyond 128 bits
+    if (arc.empty() || arc.size() > 10) return false;
     if (arc.size() > 1 && arc[0] == '0') return false;
     for (char c : arc) {
       if (c < '0' || c > '9') return false;
     }
+    // Arcs of 2^31 or more (a 2.25 UUID arc) make certificates unparseable
+    // for Go's crypto/x509 and Python's cryptography.
+    int64_t value = 0;
+    if (!absl::SimpleAtoi(arc, &value) || value > 0x7fffffff) return false;
   }
   if (arcs[0].size() != 1 || arcs[0][0] > '2') return false;
   if (arcs[0][0] != '2') {
@@ -110,7 +114,8 @@ void ReadX509Config(const Field& field, absl::string_view base_dir, ConfigErrors
           !out->facts_extension_oid.empty() && !IsDottedOid(out->facts_extension_oid)) {
         errors.Add(f.value.Mark(), f.path,
                    absl::StrCat("\"", out->facts_extension_oid,
-                                "\" is not a dotted OID such as 1.3.6.1.4.1.99999.1 (empty turns "
+                                "\" is not a dotted OID such as 1.3.6.1.4.1.99999.1 with every arc "
+                                "below 2^31 (larger arcs break common verifiers; empty turns "
                                 "the extension off)"));
       }
     }

@@ -9,7 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "issuer/src/keys/ca_certificates.h"
 #include "issuer/src/keys/key_files.h"
-#include "issuer/src/keys/ssh_public_key.h"
+#include "issuer/src/mint/ssh_cert_minter.h"
 #include "writ/base/status_macros.h"
 #include "writ/crypto/digest.h"
 #include "writ/crypto/keys.h"
@@ -78,7 +78,7 @@ absl::Status Materialize(KeyPurpose purpose, SslPtr<EVP_PKEY> key, absl::string_
       ssh->private_key = ShareKey(out->key.get());
       ASSIGN_OR_RETURN(
           ssh->public_key_line,
-          SshEd25519PublicKeyLine(out->key.get(), absl::StrCat("writ-ssh-ca-", out->record.id)));
+          OpenSshPublicKeyLine(out->key.get(), absl::StrCat("writ-ssh-ca-", out->record.id)));
       out->ssh = std::move(ssh);
       return absl::OkStatus();
     }

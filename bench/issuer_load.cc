@@ -5,7 +5,14 @@
 //
 //   issuer_load [--transport grpc|http|inproc|both|all] [--clients N] [--seconds S]
 //               [--pool N] [--rate R] [--http-threads N] [--per-channel N]
-//               [--crypto-seconds S] [--dir PARENT]
+//               [--crypto-seconds S] [--dir PARENT] [--credential jwt|x509-svid|ssh]
+//
+// --credential x509-svid or ssh measures certificate issuance instead of
+// token exchange, in process only (--transport inproc): attestation, policy,
+// CSR proof-of-possession check (X.509) or public key parse (SSH), signing
+// with the active CA key, and the durable ledger record. Its crypto bound is
+// RS256 verify of the token + ECDSA P-256 verify of the CSR + P-256 sign of a
+// certificate (X.509), or RS256 verify + Ed25519 sign (SSH).
 //
 // Set-up: a TestOidcProvider (RS256) and an IssuerServer on port 0 with the
 // durable ledger (RocksDB, sync writes) in a fresh directory under PARENT
@@ -43,13 +50,16 @@
 #include "absl/time/clock.h"
 #include "bench/load_clients.h"
 #include "issuer/src/config/issuer_config.h"
+#include "issuer/src/exchange/certificate_exchange.h"
 #include "issuer/src/main/issuer_server.h"
+#include "issuer/src/mint/ssh_cert_minter.h"
 #include "tests/testing/test_oidc_provider.h"
 #include "writ/crypto/keys.h"
 #include "writ/jose/jwk.h"
 #include "writ/jose/jws.h"
 #include "writ/jose/jws_verifier.h"
 #include "writ/jose/signer.h"
+#include "writ/x509/certificate_request.h"
 
 namespace writ::bench {
 namespace {
@@ -68,6 +78,8 @@ constexpr char kPolicy[] = R"(rules:
       ref: refs/heads/main
     grant:
       subject: "spiffe://bench.example/ci/{repository}"
+      credentials: [jwt, x509-svid, ssh]
+      ssh: {principals: [deploy]}
       audiences: ["https://api.bench.example"]
       scopes: ["deploy:read", "deploy:write"]
       default_scopes: ["deploy:read"]
@@ -92,6 +104,7 @@ struct Flags {
   int per_channel = 4;
   double crypto_seconds = 2;
   std::string dir = "/tmp";
+  std::string credential = "jwt";
 };
 
 std::string g_data_dir;  // removed by Die and at exit
@@ -134,15 +147,24 @@ Flags ParseFlags(int argc, char** argv) {
       f.crypto_seconds = std::atof(value().c_str());
     } else if (a == "--dir") {
       f.dir = value();
+    } else if (a == "--credential") {
+      f.credential = value();
     } else {
       Die(absl::StrCat("unknown flag ", a,
                        " (flags: --transport grpc|http|both --clients N --seconds S --pool N "
-                       "--rate R --http-threads N --per-channel N --crypto-seconds S --dir D)"));
+                       "--rate R --http-threads N --per-channel N --crypto-seconds S --dir D "
+                       "--credential jwt|x509-svid|ssh)"));
     }
   }
   if (f.transport != "grpc" && f.transport != "http" && f.transport != "inproc" &&
       f.transport != "both" && f.transport != "all") {
     Die("--transport must be grpc, http, inproc, both (grpc+http) or all");
+  }
+  if (f.credential != "jwt" && f.credential != "x509-svid" && f.credential != "ssh") {
+    Die("--credential must be jwt, x509-svid or ssh");
+  }
+  if (f.credential != "jwt" && f.transport != "inproc") {
+    Die("--credential x509-svid and ssh are measured in process only: add --transport inproc");
   }
   if (f.clients < 1 || f.pool < 1 || f.seconds <= 0 || f.per_channel < 1) Die("bad flag value");
   return f;
@@ -170,8 +192,14 @@ std::vector<std::string> MintPool(const test::TestOidcProvider& idp, int n, int 
 
 // CryptoRate is exchanges/s of the crypto alone: parse + RS256 verify of a
 // pool token, ES256 sign of an access-token-sized payload.
+// CertificateCrypto is the extra crypto of one certificate: verify the
+// CSR's signature (X.509 only) and sign a certificate-sized message with the
+// CA key (P-256 for X.509, Ed25519 for SSH). Null for JWTs.
+using CertificateCrypto = std::function<bool(long n)>;
+
 double CryptoRate(int threads, double seconds, const std::vector<std::string>& pool,
-                  const JwkSet& jwks, const Signer& signer) {
+                  const JwkSet& jwks, const Signer& signer,
+                  const CertificateCrypto& certificate_crypto = nullptr) {
   std::atomic<long> total{0};
   std::atomic<bool> failed{false};
   const auto deadline = SteadyClock::now() + std::chrono::duration<double>(seconds);
@@ -186,6 +214,10 @@ double CryptoRate(int threads, double seconds, const std::vector<std::string>& p
           const std::string& token = pool[idx++ % pool.size()];
           auto jws = ParseCompactJws(token);
           if (!jws.ok() || !VerifyJws(*jws, jwks).ok()) failed = true;
+          if (certificate_crypto) {
+            if (!certificate_crypto(n)) failed = true;
+            continue;
+          }
           std::string payload = absl::StrCat(
               R"({"iss":"http://127.0.0.1:8080","sub":"spiffe://bench.example/ci/acme/app-1",)",
               R"("aud":"https://api.bench.example","exp":1900000300,"iat":1900000000,)",
@@ -205,6 +237,17 @@ double CryptoRate(int threads, double seconds, const std::vector<std::string>& p
 
 // ProcessCpuSeconds is user + system CPU time of the whole process (load
 // generator, issuer and provider alike).
+// RawSign signs `data` with `key` (digest `md`, null for Ed25519).
+bool RawSign(EVP_PKEY* key, const char* md, const std::string& data) {
+  SslPtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
+  unsigned char sig[256];
+  size_t len = sizeof(sig);
+  return ctx != nullptr &&
+         EVP_DigestSignInit_ex(ctx.get(), nullptr, md, nullptr, nullptr, key, nullptr) == 1 &&
+         EVP_DigestSign(ctx.get(), sig, &len, reinterpret_cast<const unsigned char*>(data.data()),
+                        data.size()) == 1;
+}
+
 double ProcessCpuSeconds() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
@@ -243,6 +286,52 @@ class InprocClient final : public ExchangeClient {
  private:
   const issuer::TokenExchange* exchange_;
   ExchangeRequestShape shape_;
+};
+
+// InprocSvidClient asks the certificate pipeline for an X.509-SVID with a
+// pre-made P-256 CSR (from a pool: CSR creation is the workload's cost).
+class InprocSvidClient final : public ExchangeClient {
+ public:
+  InprocSvidClient(const issuer::CertificateExchange* certs, const std::vector<std::string>* csrs,
+                   size_t first)
+      : certs_(certs), csrs_(csrs), next_(first) {}
+  bool Exchange(const std::string& subject_token, std::string* error_kind) override {
+    issuer::SvidExchangeRequest req;
+    req.subject_token = subject_token;
+    req.csr = (*csrs_)[next_++ % csrs_->size()];
+    issuer::CertificateResult r = certs_->IssueSvid(req, {"inproc", "127.0.0.1"});
+    if (r.status.ok()) return true;
+    *error_kind = absl::StrCat("inproc:", r.oauth_error);
+    return false;
+  }
+
+ private:
+  const issuer::CertificateExchange* certs_;
+  const std::vector<std::string>* csrs_;
+  size_t next_;
+};
+
+// InprocSshClient asks for an SSH user certificate for a pre-made Ed25519
+// public key line.
+class InprocSshClient final : public ExchangeClient {
+ public:
+  InprocSshClient(const issuer::CertificateExchange* certs, const std::vector<std::string>* keys,
+                  size_t first)
+      : certs_(certs), keys_(keys), next_(first) {}
+  bool Exchange(const std::string& subject_token, std::string* error_kind) override {
+    issuer::SshExchangeRequest req;
+    req.subject_token = subject_token;
+    req.public_key = (*keys_)[next_++ % keys_->size()];
+    issuer::CertificateResult r = certs_->IssueSsh(req, {"inproc", "127.0.0.1"});
+    if (r.status.ok()) return true;
+    *error_kind = absl::StrCat("inproc:", r.oauth_error);
+    return false;
+  }
+
+ private:
+  const issuer::CertificateExchange* certs_;
+  const std::vector<std::string>* keys_;
+  size_t next_;
 };
 
 // RunPhase drives the clients for `seconds`. rate <= 0: closed loop; else
@@ -362,6 +451,7 @@ int Run(const Flags& flags) {
   config.data_dir = g_data_dir + "/data";
   config.policy_dir = g_data_dir + "/policies";
   config.limits.http_threads = flags.http_threads;
+  config.x509.trust_domain = "bench.example";
   config.trusted_issuers.push_back(
       {.name = "bench", .issuer = idp->issuer(), .audiences = {"writ"}});
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);  // as writ-issuer does
@@ -392,12 +482,41 @@ int Run(const Flags& flags) {
   auto signer = Check(
       PrivateKeySigner::New(Check(GenerateKey(KeySpec::kEcP256), "keygen"), JwsAlgorithm::kEs256),
       "signer");
-  const double crypto1 = CryptoRate(1, flags.crypto_seconds, pool, jwks, *signer);
-  const double crypto2 = CryptoRate(2, flags.crypto_seconds, pool, jwks, *signer);
+  // Certificates: a pool of workload keys (CSRs / SSH public key lines) and
+  // the crypto each certificate needs beyond the token's verification.
+  std::vector<std::string> csrs, ssh_keys;
+  CertificateCrypto certificate_crypto;
+  SslPtr<EVP_PKEY> ca_key = Check(
+      GenerateKey(flags.credential == "ssh" ? KeySpec::kEd25519 : KeySpec::kEcP256), "CA key");
+  const std::string tbs(420, 'c');  // about an SVID's (or SSH certificate's) signed part
+  if (flags.credential == "x509-svid") {
+    for (int i = 0; i < 64; ++i) {
+      SslPtr<EVP_PKEY> k = Check(GenerateKey(KeySpec::kEcP256), "workload key");
+      csrs.push_back(Check(CertificateRequest::CreatePem(k.get(), {}), "CSR"));
+    }
+    certificate_crypto = [&](long n) {
+      auto csr = CertificateRequest::ParsePem(csrs[n % csrs.size()]);
+      return csr.ok() && csr->VerifySignature().ok() && RawSign(ca_key.get(), "SHA256", tbs);
+    };
+  } else if (flags.credential == "ssh") {
+    for (int i = 0; i < 64; ++i) {
+      SslPtr<EVP_PKEY> k = Check(GenerateKey(KeySpec::kEd25519), "workload key");
+      ssh_keys.push_back(Check(issuer::OpenSshPublicKeyLine(k.get(), "bench"), "SSH key"));
+    }
+    certificate_crypto = [&](long) { return RawSign(ca_key.get(), nullptr, tbs); };
+  }
+  const double crypto1 =
+      CryptoRate(1, flags.crypto_seconds, pool, jwks, *signer, certificate_crypto);
+  const double crypto2 =
+      CryptoRate(2, flags.crypto_seconds, pool, jwks, *signer, certificate_crypto);
+  const char* bound_name =
+      flags.credential == "x509-svid" ? "RS256 parse+verify + CSR P-256 verify + P-256 sign"
+      : flags.credential == "ssh"     ? "RS256 parse+verify + Ed25519 sign"
+                                      : "RS256 parse+verify + ES256 sign, writ JOSE";
   std::printf(
-      "crypto bound (RS256 parse+verify + ES256 sign, writ JOSE):\n"
+      "crypto bound (%s):\n"
       "  1 thread %8.0f/s (%.1f us each)   2 threads %8.0f/s\n\n",
-      crypto1, 1e6 / crypto1, crypto2);
+      bound_name, crypto1, 1e6 / crypto1, crypto2);
 
   // --- exchanges -------------------------------------------------------------
   const ExchangeRequestShape shape{kAudience, kScope};
@@ -414,7 +533,14 @@ int Run(const Flags& flags) {
       clients = MakeHttpClients(server->http_port(), flags.clients, shape);
     } else {
       for (int i = 0; i < flags.clients; ++i) {
-        clients.push_back(std::make_unique<InprocClient>(server->exchange(), shape));
+        if (flags.credential == "x509-svid") {
+          clients.push_back(std::make_unique<InprocSvidClient>(server->certificates(), &csrs, i));
+        } else if (flags.credential == "ssh") {
+          clients.push_back(
+              std::make_unique<InprocSshClient>(server->certificates(), &ssh_keys, i));
+        } else {
+          clients.push_back(std::make_unique<InprocClient>(server->exchange(), shape));
+        }
       }
     }
     PhaseResult warm = RunPhase(clients, pool, next_token, 1.0, 0);
@@ -431,7 +557,8 @@ int Run(const Flags& flags) {
     peaks.emplace_back(transport, peak.throughput());
   }
 
-  std::printf("\nexchange throughput / crypto bound (2 threads, %.0f/s):\n", crypto2);
+  std::printf("\n%s throughput / crypto bound (2 threads, %.0f/s):\n",
+              flags.credential.c_str(), crypto2);
   for (const auto& [transport, tput] : peaks) {
     std::printf("  %-4s %8.0f/s = %5.1f%%\n", transport.c_str(), tput, 100 * tput / crypto2);
   }

@@ -200,7 +200,7 @@ TEST(DefaultIssuerConfigTest, KeysX509AndSshDefaults) {
   EXPECT_EQ(config.keys.publish_lead, absl::Hours(1));
   EXPECT_EQ(config.keys.check_interval, absl::Minutes(1));
   EXPECT_TRUE(config.x509.enabled);
-  EXPECT_EQ(config.x509.trust_domain, "writ.local");
+  EXPECT_EQ(config.x509.trust_domain, "acme.example");
   EXPECT_EQ(config.x509.mode, "self-signed");
   EXPECT_TRUE(config.x509.root_bundle_file.empty());
   EXPECT_EQ(config.x509.ca_lifetime, absl::Hours(24 * 30));

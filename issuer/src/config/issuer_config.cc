@@ -29,6 +29,9 @@ IssuerConfig DefaultIssuerConfig() {
   config.data_dir = "writ-data";
   config.policy_dir = "policies";
   config.trusted_issuers = DefaultTrustedIssuers(config.issuer_url);
+  // The example organisation of the shipped policies (policies/*.yaml), so
+  // their x509-svid rules can issue; production configs name their own.
+  config.x509.trust_domain = "acme.example";
   return config;
 }
 

@@ -66,7 +66,10 @@ struct X509Config {
   // enabled: false turns X.509-SVID issuance off. Default: true.
   bool enabled = true;
   // trust_domain of the SPIFFE IDs Writ issues: a rule's SPIFFE ID must be
-  // in it. Default: "writ.local".
+  // in it (a rule granting x509-svid in another trust domain is refused at
+  // load). Default: "writ.local"; DefaultIssuerConfig() (the embedded dev
+  // default, and the base every config file starts from) sets
+  // "acme.example", the example organisation of the shipped policies.
   std::string trust_domain = "writ.local";
   // mode: "self-signed" (dev: each CA key is its own root) or "intermediate"
   // (production: Writ writes a CSR per CA key, the operator's root signs it,

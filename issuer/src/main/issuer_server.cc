@@ -146,6 +146,7 @@ absl::StatusOr<std::unique_ptr<IssuerServer>> IssuerServer::Start(IssuerConfig c
   popts.max_lifetime = c.tokens.max_lifetime;
   popts.max_delegation_depth = c.tokens.max_delegation_depth;
   for (const TrustedIssuerConfig& t : c.trusted_issuers) popts.known_issuers.push_back(t.name);
+  if (c.x509.enabled) popts.x509_trust_domain = c.x509.trust_domain;
   ASSIGN_OR_RETURN(p->policies, PolicyStore::Open(c.policy_dir, popts));
   p->policy_source = std::make_unique<StorePolicySource>(p->policies.get());
 

@@ -245,6 +245,36 @@ tests:
                       tests);
 }
 
+// A rule granting x509-svid in another trust domain than the issuer's could
+// never issue: refused at load, naming both domains. JWT-only rules and
+// templates with a {claim} in the trust domain are not affected.
+TEST(CredentialKindsLoadTest, X509RulesMustBeInTheIssuersTrustDomain) {
+  PolicyEngineOptions options;
+  options.x509_trust_domain = "writ.example";
+  const std::string svid = Grant(
+      "      subject: \"spiffe://acme.example/ci/{repository}\"\n"
+      "      credentials: [x509-svid]\n");
+  auto engine = PolicyEngine::FromSources({{"p.yaml", svid}}, options);
+  ASSERT_FALSE(engine.ok());
+  EXPECT_THAT(engine.status().message(),
+              HasSubstr("p.yaml:2: rule \"r\": grant.subject: SPIFFE IDs in trust domain "
+                        "\"acme.example\", but this issuer's x509.trust_domain is "
+                        "\"writ.example\""));
+  options.x509_trust_domain = "acme.example";
+  EXPECT_TRUE(PolicyEngine::FromSources({{"p.yaml", svid}}, options).ok());
+  options.x509_trust_domain = "writ.example";
+  EXPECT_TRUE(PolicyEngine::FromSources(
+                  {{"p.yaml", Grant("      subject: \"spiffe://acme.example/ci/{repository}\"\n"
+                                    "      audiences: [a]\n")}},
+                  options)
+                  .ok());
+  EXPECT_TRUE(PolicyEngine::FromSources(
+                  {{"p.yaml", Grant("      subject: \"spiffe://{org}.example/ci\"\n"
+                                    "      credentials: [x509-svid]\n")}},
+                  options)
+                  .ok());
+}
+
 TEST(CredentialKindsLoadTest, SelfTestFormatErrors) {
   struct Case {
     std::string tests;

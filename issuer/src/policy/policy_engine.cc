@@ -8,8 +8,11 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "issuer/src/policy/compiled_policy.h"
 #include "issuer/src/policy/rule_evaluator.h"
+#include "writ/base/status_macros.h"
 
 namespace writ::issuer {
 
@@ -48,6 +51,27 @@ PolicyEngine::PolicyEngine(std::unique_ptr<const CompiledSet> set, PolicyEngineO
 
 PolicyEngine::~PolicyEngine() = default;
 
+// CheckTrustDomains refuses x509-svid rules whose SPIFFE ID template names a
+// literal trust domain other than `trust_domain` (templates with a {claim}
+// in the trust domain are checked per request instead).
+static absl::Status CheckTrustDomains(const CompiledSet& set, absl::string_view trust_domain) {
+  if (trust_domain.empty()) return absl::OkStatus();
+  std::vector<std::string> errors;
+  for (const policy_internal::Rule& rule : set.rules) {
+    if (!rule.Grants(CredentialKind::kX509Svid)) continue;
+    absl::string_view rest = rule.subject_template.text();
+    if (!absl::ConsumePrefix(&rest, "spiffe://")) continue;
+    const absl::string_view domain = rest.substr(0, rest.find('/'));
+    if (absl::StrContains(domain, '{') || domain == trust_domain) continue;
+    errors.push_back(absl::StrCat(rule.file, ":", rule.line, ": rule \"", rule.name,
+                                  "\": grant.subject: SPIFFE IDs in trust domain \"", domain,
+                                  "\", but this issuer's x509.trust_domain is \"", trust_domain,
+                                  "\": it could never issue an SVID for this rule"));
+  }
+  if (errors.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrJoin(errors, "\n"));
+}
+
 absl::StatusOr<std::shared_ptr<const PolicyEngine>> PolicyEngine::FromSources(
     const std::vector<std::pair<std::string, std::string>>& sources,
     const PolicyEngineOptions& options) {
@@ -60,6 +84,7 @@ absl::StatusOr<std::shared_ptr<const PolicyEngine>> PolicyEngine::FromSources(
   policy_internal::LoadOptions load_options{options.known_issuers};
   absl::StatusOr<CompiledSet> set = policy_internal::LoadSources(sources, load_options);
   if (!set.ok()) return set.status();
+  RETURN_IF_ERROR(CheckTrustDomains(*set, options.x509_trust_domain));
   return std::shared_ptr<const PolicyEngine>(
       new PolicyEngine(std::make_unique<const CompiledSet>(std::move(*set)), options));
 }

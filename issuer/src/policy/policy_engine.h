@@ -43,6 +43,11 @@ struct PolicyEngineOptions {
   // delegation actor) naming another issuer is a load error. Default: empty
   // (any name).
   std::vector<std::string> known_issuers;
+  // The issuer's SPIFFE trust domain (x509.trust_domain). When non-empty, a
+  // rule granting x509-svid whose SPIFFE ID template names another trust
+  // domain is a load error: no SVID could ever be issued for it.
+  // Default: empty (not checked)
+  std::string x509_trust_domain;
 };
 
 // PolicyEngine is immutable after loading and thread-safe.

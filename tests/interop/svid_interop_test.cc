@@ -1,12 +1,9 @@
 // Interop: X.509-SVIDs signed by SvidMinter pass an independent check of the
 // SPIFFE X509-SVID rules written with python3-cryptography
 // (tests/interop/svid_check.py), and a tampered or mislabelled one does not.
-#include <stdio.h>
 #include <stdlib.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -16,6 +13,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "issuer/src/mint/svid_minter.h"
+#include "tests/testing/test_sshd.h"
 #include "writ/crypto/keys.h"
 #include "writ/x509/certificate.h"
 #include "writ/x509/certificate_request.h"
@@ -34,23 +32,12 @@ using ::testing::HasSubstr;
 
 constexpr char kFactsOid[] = "1.3.6.1.4.1.99999.1";
 
-struct RunResult {
-  int exit_code = -1;
-  std::string output;
-};
-
-RunResult RunCheck(const std::string& args) {
-  std::string cmd = absl::StrCat("PYTHONNOUSERSITE=1 ", WRIT_PYTHON, " ", WRIT_SVID_CHECK_PY, " ",
-                                 args, " 2>&1");
-  RunResult result;
-  FILE* pipe = ::popen(cmd.c_str(), "r");
-  if (pipe == nullptr) return result;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = ::fread(buf.data(), 1, buf.size(), pipe)) > 0) result.output.append(buf.data(), n);
-  int status = ::pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
+// RunCheck runs svid_check.py with `args` (no shell) and returns how it ended.
+test::ProcessResult RunCheck(std::vector<std::string> args) {
+  args.insert(args.begin(), {WRIT_PYTHON, "-s", WRIT_SVID_CHECK_PY});
+  absl::StatusOr<test::ProcessResult> r = test::RunProcess(args, absl::Seconds(60));
+  EXPECT_TRUE(r.ok()) << r.status();
+  return r.ok() ? *std::move(r) : test::ProcessResult{};
 }
 
 class SvidInteropTest : public ::testing::TestWithParam<KeySpec> {
@@ -111,10 +98,10 @@ TEST_P(SvidInteropTest, PassesTheIndependentSpiffeCheck) {
     std::string bundle;
     MintedSvid svid;
     ASSERT_NO_FATAL_FAILURE(MintWith(ca_spec, GetParam(), &bundle, &svid));
-    RunResult r = RunCheck(absl::StrCat("--bundle ", Write("bundle.pem", bundle), " --svid ",
-                                   Write("svid.pem", svid.certificate_pem),
-                                   " --trust-domain acme.example --expect-id ", svid.spiffe_id,
-                                   " --facts-oid ", kFactsOid));
+    test::ProcessResult r =
+        RunCheck({"--bundle", Write("bundle.pem", bundle), "--svid",
+                  Write("svid.pem", svid.certificate_pem), "--trust-domain", "acme.example",
+                  "--expect-id", svid.spiffe_id, "--facts-oid", kFactsOid});
     EXPECT_EQ(r.exit_code, 0) << r.output;
     // The same serial (Python prints no leading zero digit).
     absl::string_view serial = svid.serial_hex;
@@ -143,23 +130,22 @@ TEST_F(SvidInteropRejectTest, RefusesATamperedSignatureAnotherCaAndAnotherId) {
   der.back() ^= 0x01;
   auto tampered = ParseCertificateDer(der);
   ASSERT_TRUE(tampered.ok()) << tampered.status();
-  RunResult r = RunCheck(absl::StrCat("--bundle ", bundle_path, " --svid ",
-                                 Write("tampered.pem", *CertificateToPem(tampered->get()))));
+  test::ProcessResult r = RunCheck(
+      {"--bundle", bundle_path, "--svid", Write("tampered.pem", *CertificateToPem(tampered->get()))});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_THAT(r.output, HasSubstr("no path from the SVID to a bundle certificate"));
 
-  r = RunCheck(absl::StrCat("--bundle ", bundle_path, " --svid ",
-                       Write("other.pem", other.certificate_pem)));
+  r = RunCheck({"--bundle", bundle_path, "--svid", Write("other.pem", other.certificate_pem)});
   EXPECT_EQ(r.exit_code, 1) << r.output;
 
-  r = RunCheck(absl::StrCat("--bundle ", bundle_path, " --svid ", Write("svid.pem", svid.certificate_pem),
-                       " --expect-id spiffe://acme.example/other --trust-domain other.example"));
+  r = RunCheck({"--bundle", bundle_path, "--svid", Write("svid.pem", svid.certificate_pem),
+                "--expect-id", "spiffe://acme.example/other", "--trust-domain", "other.example"});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_THAT(r.output, HasSubstr("not in trust domain other.example"));
   EXPECT_THAT(r.output, HasSubstr("is not the expected spiffe://acme.example/other"));
 
   // A CA certificate presented as an SVID breaks several rules at once.
-  r = RunCheck(absl::StrCat("--bundle ", bundle_path, " --svid ", bundle_path));
+  r = RunCheck({"--bundle", bundle_path, "--svid", bundle_path});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_THAT(r.output, HasSubstr("expected exactly one URI SAN, found 0"));
   EXPECT_THAT(r.output, HasSubstr("basicConstraints must be present, critical, with cA=false"));

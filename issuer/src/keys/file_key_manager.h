@@ -136,9 +136,10 @@ class FileKeyManager final : public KeyManager {
   // certificate expires within publish_lead + retired_publish_for, whatever
   // its age, and (intermediate mode) first picks up placed certificates as
   // Reload does, and rotates an X.509 ring whose active key has no usable
-  // certificate but whose prepared key has one. Returns kFailedPrecondition, after doing all it could, when
-  // a placed certificate is refused or a due X.509 rotation waits for a
-  // certificate (naming the CSR); kInternal when the state cannot be written.
+  // certificate but whose prepared key has one. Returns
+  // kFailedPrecondition, after doing all it could, when a placed certificate
+  // is refused or a due X.509 rotation waits for a certificate (naming the
+  // CSR); kInternal when the state cannot be written.
   absl::StatusOr<std::vector<KeyPurpose>> RotateDue() override;
 
   // Reload picks up the certificates an operator has placed for X.509 CA

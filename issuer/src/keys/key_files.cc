@@ -111,10 +111,10 @@ absl::Status EnsurePrivateDir(const std::string& dir) {
   // (rename over it, or delete it for the issuer to start new rings).
   const uid_t euid = ::geteuid();
   if (st.st_uid != euid) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "refusing key directory ", dir, ": it is owned by uid ", st.st_uid,
-        ", not by uid ", euid, " that runs the issuer; run `chown -R ", euid, " ", dir,
-        "` or start the issuer as its owner"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("refusing key directory ", dir, ": it is owned by uid ", st.st_uid,
+                     ", not by uid ", euid, " that runs the issuer; run `chown -R ", euid, " ", dir,
+                     "` or start the issuer as its owner"));
   }
   if ((st.st_mode & 022) != 0) {
     return absl::FailedPreconditionError(absl::StrCat(

@@ -208,9 +208,9 @@ absl::StatusOr<LoadedKey> LoadKey(const RingContext& ctx, const KeyRecord& recor
   const std::string certificate_path = CertificatePath(ctx, k.record);
   if (!ctx.intermediate) {
     if (!FileExists(certificate_path)) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          certificate_path, ": missing; it is the self-signed certificate of CA key ",
-          k.record.id, " and part of the published trust bundle"));
+      return absl::FailedPreconditionError(
+          absl::StrCat(certificate_path, ": missing; it is the self-signed certificate of CA key ",
+                       k.record.id, " and part of the published trust bundle"));
     }
     RETURN_IF_ERROR(LoadCertificate(ctx, now, &k));
     return k;

@@ -138,7 +138,7 @@ absl::Status CheckRetiredRoom(const std::vector<LoadedKey>& keys, KeyPurpose pur
       "too many retired ", KeyPurposeName(purpose), " keys still published (", until.size(),
       ", the limit is ", FileKeyManager::kMaxRetiredKeys, "): wait until ",
       absl::FormatTime(absl::RFC3339_sec, free_at, absl::UTCTimeZone()),
-      ", when the oldest leaves the published keys"));
+      ", when enough of them have left what is published"));
 }
 
 }  // namespace

@@ -95,7 +95,8 @@ TEST_F(FileKeyManagerTest, RefusesAKeyDirectoryGroupOrOthersMayWrite) {
   // Reading and listing by others is the key files' business (mode 0600).
   for (mode_t mode : {0700, 0750, 0755}) {
     ASSERT_EQ(::chmod(dir_.c_str(), mode), 0);
-    EXPECT_OK(FileKeyManager::Open(dir_).status()) << std::oct << mode;
+    SCOPED_TRACE(mode);
+    EXPECT_OK(FileKeyManager::Open(dir_).status());
   }
   // The data directory above it may be anything.
   ASSERT_EQ(::chmod(dir_.c_str(), 0700), 0);

@@ -396,7 +396,8 @@ TEST_F(KeyRotationTest, ForcedRotationsStopAtTheRetiredKeyLimitUntilOneIsDue) {
   ASSERT_OK_AND_ASSIGN(auto km, Open());
   const absl::Time first_retired = clock_.Now();
   for (size_t i = 0; i < FileKeyManager::kMaxRetiredKeys; ++i) {
-    ASSERT_OK(km->Rotate(KeyPurpose::kJwt, {.force = true}).status()) << i;
+    SCOPED_TRACE(i);
+    ASSERT_OK(km->Rotate(KeyPurpose::kJwt, {.force = true}).status());
     clock_.Advance(absl::Seconds(1));
   }
   const uint64_t sequence = km->Bundle()->sequence;

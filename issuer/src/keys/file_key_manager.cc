@@ -108,10 +108,37 @@ LoadedKey* Find(std::vector<LoadedKey>& keys, KeyPurpose purpose, KeyState state
 }
 
 std::string WaitingForCertificate(const RingContext& ctx, const LoadedKey& key) {
-  return absl::StrCat("the prepared x509-ca key ", key.record.id,
-                      " has no certificate yet: have the root of x509.root_bundle_file sign ",
-                      keys_internal::CsrPath(ctx, key.record), " and place the certificate at ",
-                      keys_internal::CertificatePath(ctx, key.record));
+  return absl::StrCat(
+      "the prepared x509-ca key ", key.record.id,
+      key.certificate_problem.empty()
+          ? " has no certificate yet"
+          : absl::StrCat(" has no usable certificate (", key.certificate_problem, ")"),
+      ": have the root of x509.root_bundle_file sign ", keys_internal::CsrPath(ctx, key.record),
+      " and place the certificate at ", keys_internal::CertificatePath(ctx, key.record));
+}
+
+// CheckRetiredRoom refuses an on-demand rotation of `purpose` that would
+// publish more than kMaxRetiredKeys retired keys: each stays in the JWKS, the
+// trust bundle and keyring.json until its publish_until, and dropping one
+// early would break credentials it signed.
+absl::Status CheckRetiredRoom(const std::vector<LoadedKey>& keys, KeyPurpose purpose,
+                              absl::Time now) {
+  std::vector<absl::Time> until;
+  for (const LoadedKey& k : keys) {
+    if (k.record.purpose == purpose && k.record.state == KeyState::kRetired &&
+        k.record.publish_until > now) {
+      until.push_back(k.record.publish_until);
+    }
+  }
+  if (until.size() < FileKeyManager::kMaxRetiredKeys) return absl::OkStatus();
+  std::sort(until.begin(), until.end());
+  // The rotation fits again once enough of them have left what is published.
+  const absl::Time free_at = until[until.size() - FileKeyManager::kMaxRetiredKeys];
+  return absl::FailedPreconditionError(absl::StrCat(
+      "too many retired ", KeyPurposeName(purpose), " keys still published (", until.size(),
+      ", the limit is ", FileKeyManager::kMaxRetiredKeys, "): wait until ",
+      absl::FormatTime(absl::RFC3339_sec, free_at, absl::UTCTimeZone()),
+      ", when enough of them have left what is published"));
 }
 
 }  // namespace
@@ -344,10 +371,15 @@ absl::StatusOr<std::vector<KeyInfo>> FileKeyManager::Rotate(KeyPurpose purpose,
     return absl::FailedPreconditionError(
         absl::StrCat("the ", KeyPurposeName(purpose), " key ring is disabled"));
   }
+  // Picks up a certificate the operator has just placed for the prepared
+  // key; a refused one is named by RotateRing's error.
+  (void)RescanLocked();
   std::shared_ptr<const Snapshot> current = snapshot();
   std::vector<LoadedKey> keys = current->keys;
   std::vector<std::string> new_files;
-  RETURN_IF_ERROR(RotateRing(purpose, options.force, clock_->Now(), &keys, &new_files));
+  const absl::Time now = clock_->Now();
+  RETURN_IF_ERROR(CheckRetiredRoom(keys, purpose, now));
+  RETURN_IF_ERROR(RotateRing(purpose, options.force, now, &keys, &new_files));
   RETURN_IF_ERROR(Commit(
       keys_internal::BuildSnapshot(*ctx_, current->sequence + 1, std::move(keys), current->dormant),
       new_files, {}));
@@ -367,12 +399,10 @@ absl::Status FileKeyManager::RescanLocked() {
   bool changed = false;
   for (LoadedKey& k : keys) {
     if (k.record.purpose != KeyPurpose::kX509Ca || k.record.state == KeyState::kRetired) continue;
+    const std::string was = k.certificate_problem;
     auto attached = keys_internal::AttachCertificate(*ctx_, now, &k);
-    if (!attached.ok()) {
-      problem.Update(attached.status());
-      continue;
-    }
-    changed = changed || *attached;
+    changed = changed || k.certificate_problem != was || (attached.ok() && *attached);
+    problem.Update(attached.status());
   }
   if (changed) {
     // What is published (the roots) is unchanged: same sequence, no write.
@@ -408,6 +438,12 @@ absl::StatusOr<std::vector<KeyPurpose>> FileKeyManager::RotateDue() {
     // signs: rotate early, whatever the key's age.
     if (active->x509 != nullptr &&
         active->not_after - now <= options_.publish_lead + options_.retired_publish_for) {
+      due = true;
+    }
+    // Intermediate mode: an active CA without a usable certificate (expired,
+    // refused) gives way to a prepared one that has one.
+    if (p == KeyPurpose::kX509Ca && ctx_->intermediate && active->x509 == nullptr &&
+        prepared->x509 != nullptr) {
       due = true;
     }
     if (!due) continue;

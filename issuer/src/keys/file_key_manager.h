@@ -2,6 +2,7 @@
 #ifndef WRIT_ISSUER_KEYS_FILE_KEY_MANAGER_H_
 #define WRIT_ISSUER_KEYS_FILE_KEY_MANAGER_H_
 
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <string>
@@ -96,6 +97,9 @@ class FileKeyManager final : public KeyManager {
   static constexpr char kStateFile[] = "keyring.json";
   // kLegacyJwtKeyFile: the JWT key file of data directories before rings.
   static constexpr char kLegacyJwtKeyFile[] = "jwt-signing.pem";
+  // kMaxRetiredKeys: how many retired keys a ring may publish at once; an
+  // on-demand Rotate that would retire one more is refused.
+  static constexpr size_t kMaxRetiredKeys = 16;
 
   // Open loads or creates the rings in `dir` with default options (JWT
   // only).
@@ -103,10 +107,14 @@ class FileKeyManager final : public KeyManager {
 
   // Open loads or creates the rings in `dir`. Returns kInvalidArgument for
   // bad options, a key file that does not parse or is of the wrong kind, or
-  // a malformed state file; kFailedPrecondition for a file with loose
-  // permissions, a state file naming a missing or replaced key file, key
-  // files without a state file, or a refused CA certificate; kInternal for
-  // I/O errors. Every error names the path.
+  // a malformed state file; kFailedPrecondition for a key directory or file
+  // with loose permissions or another owner, a state file naming a missing or
+  // replaced key file, key files without a state file, or (self-signed mode)
+  // a refused CA certificate; kInternal for I/O errors. Every error names the
+  // path. In intermediate mode a CA certificate that is refused or has
+  // expired does not fail Open: that key is left without a certificate
+  // (ActiveX509Ca() null for the active key, has_certificate false in List)
+  // and Reload / RotateDue name the problem until a good one is placed.
   static absl::StatusOr<std::unique_ptr<FileKeyManager>> Open(absl::string_view dir,
                                                               const FileKeyManagerOptions& options);
   ~FileKeyManager() override;
@@ -117,15 +125,21 @@ class FileKeyManager final : public KeyManager {
   std::shared_ptr<const SshAuthority> ActiveSshCa() const override;
   std::shared_ptr<const TrustBundle> Bundle() const override;
   std::vector<KeyInfo> List() const override;
-  // Rotate: see KeyManager. Also kFailedPrecondition for a disabled ring.
+  // Rotate: see KeyManager. First picks up placed certificates as Reload
+  // does (a refused one is named when the prepared key lacks a usable
+  // certificate). Also kFailedPrecondition for a disabled ring, and when the
+  // ring already publishes kMaxRetiredKeys retired keys (naming when one
+  // leaves); the schedule (RotateDue) is not limited so.
   absl::StatusOr<std::vector<KeyInfo>> Rotate(KeyPurpose purpose,
                                               const RotateOptions& options) override;
   // RotateDue: see KeyManager. Also rotates an X.509 ring whose active CA
   // certificate expires within publish_lead + retired_publish_for, whatever
   // its age, and (intermediate mode) first picks up placed certificates as
-  // Reload does. Returns kFailedPrecondition, after doing all it could, when
-  // a placed certificate is refused or a due X.509 rotation waits for a
-  // certificate (naming the CSR); kInternal when the state cannot be written.
+  // Reload does, and rotates an X.509 ring whose active key has no usable
+  // certificate but whose prepared key has one. Returns
+  // kFailedPrecondition, after doing all it could, when a placed certificate
+  // is refused or a due X.509 rotation waits for a certificate (naming the
+  // CSR); kInternal when the state cannot be written.
   absl::StatusOr<std::vector<KeyPurpose>> RotateDue() override;
 
   // Reload picks up the certificates an operator has placed for X.509 CA

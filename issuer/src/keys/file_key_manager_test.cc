@@ -1,6 +1,7 @@
 #include "issuer/src/keys/file_key_manager.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -78,6 +79,45 @@ TEST_F(FileKeyManagerTest, RefusesKeyFileReadableByOthers) {
   ASSERT_FALSE(km.ok());
   EXPECT_EQ(km.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(km.status().message().find("chmod 600"), absl::string_view::npos);
+}
+
+TEST_F(FileKeyManagerTest, RefusesAKeyDirectoryGroupOrOthersMayWrite) {
+  ASSERT_EQ(::mkdir(dir_.c_str(), 0700), 0);
+  for (mode_t mode : {0720, 0702, 0777}) {
+    ASSERT_EQ(::chmod(dir_.c_str(), mode), 0);
+    auto km = FileKeyManager::Open(dir_);
+    ASSERT_FALSE(km.ok()) << std::oct << mode;
+    EXPECT_EQ(km.status().code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_NE(km.status().message().find(dir_), absl::string_view::npos) << km.status();
+    EXPECT_NE(km.status().message().find("chmod 700"), absl::string_view::npos) << km.status();
+  }
+  EXPECT_TRUE(std::filesystem::is_empty(dir_));  // refused before anything was written
+  // Reading and listing by others is the key files' business (mode 0600).
+  for (mode_t mode : {0700, 0750, 0755}) {
+    ASSERT_EQ(::chmod(dir_.c_str(), mode), 0);
+    SCOPED_TRACE(mode);
+    EXPECT_OK(FileKeyManager::Open(dir_).status());
+  }
+  // The data directory above it may be anything.
+  ASSERT_EQ(::chmod(dir_.c_str(), 0700), 0);
+  ASSERT_EQ(::chmod(root_.c_str(), 0777), 0);
+  EXPECT_OK(FileKeyManager::Open(dir_).status());
+}
+
+TEST_F(FileKeyManagerTest, RefusesAKeyDirectoryOwnedByAnotherUser) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to give the directory away";
+  ASSERT_EQ(::mkdir(dir_.c_str(), 0700), 0);
+  ASSERT_EQ(::chown(dir_.c_str(), 4242, 4242), 0);
+  auto km = FileKeyManager::Open(dir_);
+  ASSERT_FALSE(km.ok());
+  EXPECT_EQ(km.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(km.status().message().find("owned by uid 4242"), absl::string_view::npos)
+      << km.status();
+  EXPECT_NE(km.status().message().find(absl::StrCat("chown -R ", ::geteuid(), " ", dir_)),
+            absl::string_view::npos)
+      << km.status();
+  ASSERT_EQ(::chown(dir_.c_str(), ::geteuid(), ::getegid()), 0);
+  EXPECT_OK(FileKeyManager::Open(dir_).status());
 }
 
 TEST_F(FileKeyManagerTest, RefusesKeyThatIsNotP256) {

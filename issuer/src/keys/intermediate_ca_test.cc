@@ -8,6 +8,7 @@
 #include "issuer/src/keys/file_key_manager.h"
 #include "issuer/src/keys/key_test_util.h"
 #include "tests/testing/status_test_util.h"
+#include "writ/jose/jws.h"
 #include "writ/x509/certificate_request.h"
 #include "writ/x509/verify.h"
 
@@ -188,12 +189,109 @@ TEST_F(IntermediateCaTest, RefusesACertificateForAnotherKey) {
   EXPECT_TRUE(absl::StrContains(reloaded.message(), CrtPath(active))) << reloaded;
   EXPECT_TRUE(absl::StrContains(reloaded.message(), "certifies another key")) << reloaded;
   EXPECT_EQ(km->ActiveX509Ca(), nullptr);
-  // Open refuses it too.
+  // A restart does not fail for it: X.509 alone waits, JWTs are signed, and
+  // Reload names the refused certificate again.
   km.reset();
-  auto reopened = Open();
-  ASSERT_FALSE(reopened.ok());
-  EXPECT_EQ(reopened.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_TRUE(absl::StrContains(reopened.status().message(), CrtPath(active)));
+  ASSERT_OK_AND_ASSIGN(km, Open());
+  EXPECT_EQ(km->ActiveX509Ca(), nullptr);
+  EXPECT_OK(SignCompactJws(*km->JwtSigner(), "at+jwt", R"({"sub":"x"})").status());
+  const KeyInfo listed = Find(km->List(), KeyPurpose::kX509Ca, KeyState::kActive);
+  EXPECT_EQ(listed.id, active.id);
+  EXPECT_FALSE(listed.has_certificate);
+  EXPECT_EQ(listed.csr_path, active.csr_path);
+  reloaded = km->Reload();
+  EXPECT_EQ(reloaded.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(absl::StrContains(reloaded.message(), "certifies another key")) << reloaded;
+  // The right certificate replacing it brings X.509 back.
+  ASSERT_OK_AND_ASSIGN(crt, Sign(active.csr_path, root_ca_));
+  Write(CrtPath(active), crt, 0644);
+  ASSERT_OK(km->Reload());
+  ASSERT_NE(km->ActiveX509Ca(), nullptr);
+  EXPECT_EQ(km->ActiveX509Ca()->id, active.id);
+}
+
+TEST_F(IntermediateCaTest, AnExpiredActiveCertificateLeavesOnlyX509UnavailableUntilReplaced) {
+  ASSERT_OK_AND_ASSIGN(auto km, Open());
+  const KeyInfo active = Find(km->List(), KeyPurpose::kX509Ca, KeyState::kActive);
+  ASSERT_OK_AND_ASSIGN(std::string crt, Sign(active.csr_path, root_ca_));  // for 30 days
+  Write(CrtPath(active), crt, 0644);
+  ASSERT_OK(km->Reload());
+  ASSERT_NE(km->ActiveX509Ca(), nullptr);
+  km.reset();
+
+  // The issuer was down until after the certificate's end.
+  clock_.Advance(absl::Hours(24 * 31));
+  ASSERT_OK_AND_ASSIGN(km, Open());
+  EXPECT_EQ(km->ActiveX509Ca(), nullptr);
+  ASSERT_NE(km->JwtSigner(), nullptr);
+  EXPECT_OK(SignCompactJws(*km->JwtSigner(), "at+jwt", R"({"sub":"x"})").status());
+  const KeyInfo listed = Find(km->List(), KeyPurpose::kX509Ca, KeyState::kActive);
+  EXPECT_EQ(listed.id, active.id);
+  EXPECT_FALSE(listed.has_certificate);
+  EXPECT_EQ(listed.csr_path, active.csr_path);
+  EXPECT_TRUE(Exists(active.csr_path));
+  absl::Status reloaded = km->Reload();
+  EXPECT_EQ(reloaded.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(absl::StrContains(reloaded.message(), CrtPath(active))) << reloaded;
+  EXPECT_TRUE(absl::StrContains(reloaded.message(), "expired")) << reloaded;
+  // The schedule says so too.
+  auto due = km->RotateDue();
+  ASSERT_FALSE(due.ok());
+  EXPECT_TRUE(absl::StrContains(due.status().message(), CrtPath(active))) << due.status();
+  EXPECT_EQ(km->ActiveX509Ca(), nullptr);
+
+  // A fresh certificate for the same key brings X.509 back at the next rescan.
+  ASSERT_OK_AND_ASSIGN(crt, Sign(active.csr_path, root_ca_));
+  Write(CrtPath(active), crt, 0644);
+  ASSERT_OK(km->Reload());
+  ASSERT_NE(km->ActiveX509Ca(), nullptr);
+  EXPECT_EQ(km->ActiveX509Ca()->id, active.id);
+  EXPECT_TRUE(Find(km->List(), KeyPurpose::kX509Ca, KeyState::kActive).has_certificate);
+}
+
+TEST_F(IntermediateCaTest, AnActiveKeyWithoutAUsableCertificateGivesWayToAPreparedOneWithOne) {
+  ASSERT_OK_AND_ASSIGN(auto km, Open());
+  const KeyInfo active = Find(km->List(), KeyPurpose::kX509Ca, KeyState::kActive);
+  const KeyInfo prepared = Find(km->List(), KeyPurpose::kX509Ca, KeyState::kPrepared);
+  ASSERT_OK_AND_ASSIGN(TestCa stranger, MakeCa("Someone Else's Root", nullptr, 2));
+  ASSERT_OK_AND_ASSIGN(std::string bad, Sign(active.csr_path, stranger));
+  Write(CrtPath(active), bad, 0644);
+  km.reset();
+  ASSERT_OK_AND_ASSIGN(km, Open());  // refused, but not fatal
+  EXPECT_EQ(km->ActiveX509Ca(), nullptr);
+
+  // The prepared key's certificate is placed: RotateDue makes it active,
+  // long before the active key is due by age.
+  clock_.Advance(options_.publish_lead);
+  ASSERT_OK_AND_ASSIGN(std::string crt, Sign(prepared.csr_path, root_ca_));
+  Write(CrtPath(prepared), crt, 0644);
+  auto due = km->RotateDue();
+  EXPECT_EQ(due.status().code(), absl::StatusCode::kFailedPrecondition);  // the refused one
+  ASSERT_NE(km->ActiveX509Ca(), nullptr);
+  EXPECT_EQ(km->ActiveX509Ca()->id, prepared.id);
+  EXPECT_EQ(Find(km->List(), KeyPurpose::kJwt, KeyState::kActive).activated_at, StartTime());
+}
+
+TEST_F(IntermediateCaTest, RotatePicksUpAJustPlacedCertificateOfThePreparedKey) {
+  ASSERT_OK_AND_ASSIGN(auto km, Open());
+  const KeyInfo prepared = Find(km->List(), KeyPurpose::kX509Ca, KeyState::kPrepared);
+  clock_.Advance(options_.publish_lead);
+  // A refused certificate: the rotation says why, not just "no certificate".
+  ASSERT_OK_AND_ASSIGN(TestCa stranger, MakeCa("Someone Else's Root", nullptr, 2));
+  ASSERT_OK_AND_ASSIGN(std::string bad, Sign(prepared.csr_path, stranger));
+  Write(CrtPath(prepared), bad, 0644);
+  auto rotated = km->Rotate(KeyPurpose::kX509Ca, {});
+  ASSERT_FALSE(rotated.ok());
+  EXPECT_EQ(rotated.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(absl::StrContains(rotated.status().message(), "does not chain")) << rotated.status();
+  EXPECT_TRUE(absl::StrContains(rotated.status().message(), prepared.csr_path)) << rotated.status();
+
+  // The right one, placed just now: no Reload or schedule tick needed.
+  ASSERT_OK_AND_ASSIGN(std::string crt, Sign(prepared.csr_path, root_ca_));
+  Write(CrtPath(prepared), crt, 0644);
+  ASSERT_OK_AND_ASSIGN(std::vector<KeyInfo> ring, km->Rotate(KeyPurpose::kX509Ca, {}));
+  ASSERT_NE(km->ActiveX509Ca(), nullptr);
+  EXPECT_EQ(km->ActiveX509Ca()->id, prepared.id);
 }
 
 TEST_F(IntermediateCaTest, RefusesACertificateThatDoesNotChainToTheRoot) {

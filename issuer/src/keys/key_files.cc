@@ -107,6 +107,20 @@ absl::Status EnsurePrivateDir(const std::string& dir) {
   if (!S_ISDIR(st.st_mode)) {
     return absl::FailedPreconditionError(absl::StrCat(dir, " is not a directory"));
   }
+  // Whoever may write the directory may replace a key file or keyring.json
+  // (rename over it, or delete it for the issuer to start new rings).
+  const uid_t euid = ::geteuid();
+  if (st.st_uid != euid) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("refusing key directory ", dir, ": it is owned by uid ", st.st_uid,
+                     ", not by uid ", euid, " that runs the issuer; run `chown -R ", euid, " ", dir,
+                     "` or start the issuer as its owner"));
+  }
+  if ((st.st_mode & 022) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "refusing key directory ", dir, ": mode ", absl::Dec(st.st_mode & 0777, absl::kZeroPad4),
+        " lets group or others write to it; run `chmod 700 ", dir, "`"));
+  }
   return absl::OkStatus();
 }
 

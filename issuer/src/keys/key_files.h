@@ -16,8 +16,10 @@
 namespace writ::issuer::keys_internal {
 
 // EnsurePrivateDir creates `dir` with mode 0700 if it does not exist.
-// kFailedPrecondition if it exists but is not a directory; kInternal on I/O
-// errors.
+// kFailedPrecondition if it is not a directory, is owned by another user
+// than the process's effective uid, or group or others may write to it
+// (mode & 022), saying which chown or chmod fixes it; kInternal on I/O
+// errors. Only `dir` itself is checked, not its parents.
 absl::Status EnsurePrivateDir(const std::string& dir);
 
 // FileExists is true when `path` names anything (a dangling symlink too).

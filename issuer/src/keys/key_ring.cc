@@ -90,8 +90,11 @@ absl::Status Materialize(KeyPurpose purpose, SslPtr<EVP_PKEY> key, absl::string_
 absl::Status Attach(std::vector<SslPtr<X509>> chain, LoadedKey* key) {
   auto authority = std::make_shared<X509Authority>();
   authority->id = key->record.id;
-  ASSIGN_OR_RETURN(key->certificate_der, CertificateToDer(chain.front().get()));
-  ASSIGN_OR_RETURN(key->not_after, CertificateNotAfter(chain.front().get()));
+  // Nothing of `key` changes unless all of it does.
+  ASSIGN_OR_RETURN(std::string der, CertificateToDer(chain.front().get()));
+  ASSIGN_OR_RETURN(absl::Time not_after, CertificateNotAfter(chain.front().get()));
+  key->certificate_der = std::move(der);
+  key->not_after = not_after;
   authority->private_key = ShareKey(key->key.get());
   authority->certificate = std::move(chain.front());
   for (size_t i = 1; i < chain.size(); ++i) authority->chain.push_back(std::move(chain[i]));
@@ -202,26 +205,41 @@ absl::StatusOr<LoadedKey> LoadKey(const RingContext& ctx, const KeyRecord& recor
                      ": the file was replaced; restore the original"));
   }
   if (record.purpose != KeyPurpose::kX509Ca) return k;
-  if (!FileExists(CertificatePath(ctx, k.record))) {
-    if (!ctx.intermediate) {
-      return absl::FailedPreconditionError(absl::StrCat(CertificatePath(ctx, k.record),
-                                                        ": missing; it is the self-signed "
-                                                        "certificate of CA key ",
-                                                        k.record.id,
-                                                        " and part of the published trust bundle"));
+  const std::string certificate_path = CertificatePath(ctx, k.record);
+  if (!ctx.intermediate) {
+    if (!FileExists(certificate_path)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(certificate_path, ": missing; it is the self-signed certificate of CA key ",
+                       k.record.id, " and part of the published trust bundle"));
     }
-    if (record.state != KeyState::kRetired && !FileExists(CsrPath(ctx, k.record))) {
-      RETURN_IF_ERROR(WriteCsr(ctx, k));
-    }
+    RETURN_IF_ERROR(LoadCertificate(ctx, now, &k));
     return k;
   }
-  RETURN_IF_ERROR(LoadCertificate(ctx, now, &k));
+  if (FileExists(certificate_path)) {
+    // A certificate that expired while the issuer was down, or one placed
+    // but refused, leaves the key without a CA certificate, as if none had
+    // been placed: failing here would stop JWT issuance too. RotateDue and
+    // Reload report the problem until a good certificate is placed.
+    absl::Status loaded = LoadCertificate(ctx, now, &k);
+    if (loaded.ok()) return k;
+    k.certificate_problem = std::string(loaded.message());
+  }
+  if (record.state != KeyState::kRetired && !FileExists(CsrPath(ctx, k.record))) {
+    RETURN_IF_ERROR(WriteCsr(ctx, k));
+  }
   return k;
 }
 
 absl::StatusOr<bool> AttachCertificate(const RingContext& ctx, absl::Time now, LoadedKey* key) {
-  if (key->x509 != nullptr || !FileExists(CertificatePath(ctx, key->record))) return false;
-  RETURN_IF_ERROR(LoadCertificate(ctx, now, key));
+  if (key->x509 != nullptr || !FileExists(CertificatePath(ctx, key->record))) {
+    key->certificate_problem.clear();
+    return false;
+  }
+  if (absl::Status s = LoadCertificate(ctx, now, key); !s.ok()) {
+    key->certificate_problem = std::string(s.message());
+    return s;
+  }
+  key->certificate_problem.clear();
   return true;
 }
 

@@ -42,6 +42,9 @@ struct LoadedKey {
   std::shared_ptr<const X509Authority> x509;
   std::string certificate_der;
   absl::Time not_after = absl::InfiniteFuture();
+  // certificate_problem: intermediate mode, why the certificate placed for
+  // this key is not used (refused, expired, unreadable); empty otherwise.
+  std::string certificate_problem;
   std::shared_ptr<const SshAuthority> ssh;  // kSshCa
 };
 
@@ -65,13 +68,18 @@ absl::StatusOr<LoadedKey> CreateKey(const RingContext& ctx, KeyPurpose purpose, 
 // (kInvalidArgument), that its id is record.id (kFailedPrecondition; an
 // empty record.id is filled in instead), and for an X.509 CA key its
 // certificate (CheckCaCertificate at `now`). In intermediate mode a missing
-// certificate is not an error: its CSR is (re)written and x509 stays null;
-// a retired key's certificate is not checked at all. Errors name the path.
+// certificate is not an error: its CSR is (re)written and x509 stays null.
+// Neither is a refused one (expired, for another key, not chaining to the
+// roots, unreadable): x509 stays null too and certificate_problem says why,
+// so that the X.509 CA alone is unavailable, not the whole issuer; a retired
+// key's certificate is not checked against the roots at all. Errors name the
+// path.
 absl::StatusOr<LoadedKey> LoadKey(const RingContext& ctx, const KeyRecord& record, absl::Time now);
 
 // AttachCertificate loads the certificate an operator placed for an
 // intermediate-mode key that has none. Returns false when there is still
-// none; an error when the placed one is refused (CheckCaCertificate).
+// none; an error when the placed one is refused (CheckCaCertificate), which
+// is also kept in key->certificate_problem (cleared once one is attached).
 absl::StatusOr<bool> AttachCertificate(const RingContext& ctx, absl::Time now, LoadedKey* key);
 
 // KeyFiles lists every file of `record` (key, certificate, CSR).

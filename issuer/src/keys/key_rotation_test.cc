@@ -392,6 +392,61 @@ TEST_F(KeyRotationTest, RotateDueRotatesACaWhoseCertificateIsAboutToExpire) {
   EXPECT_NE(km->ActiveX509Ca()->id, ca);
 }
 
+TEST_F(KeyRotationTest, ForcedRotationsStopAtTheRetiredKeyLimitUntilOneIsDue) {
+  ASSERT_OK_AND_ASSIGN(auto km, Open());
+  const absl::Time first_retired = clock_.Now();
+  for (size_t i = 0; i < FileKeyManager::kMaxRetiredKeys; ++i) {
+    SCOPED_TRACE(i);
+    ASSERT_OK(km->Rotate(KeyPurpose::kJwt, {.force = true}).status());
+    clock_.Advance(absl::Seconds(1));
+  }
+  const uint64_t sequence = km->Bundle()->sequence;
+  const std::string jwks = km->PublicJwks();
+  auto refused = km->Rotate(KeyPurpose::kJwt, {.force = true});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  // It names when the oldest retired key leaves what is published.
+  const std::string until = absl::FormatTime(
+      absl::RFC3339_sec, first_retired + options_.retired_publish_for, absl::UTCTimeZone());
+  EXPECT_TRUE(absl::StrContains(refused.status().message(), "too many retired jwt keys"))
+      << refused.status();
+  EXPECT_TRUE(absl::StrContains(refused.status().message(), "wait until " + until))
+      << refused.status();
+  // Nothing changed, and nothing published was dropped early.
+  EXPECT_EQ(km->Bundle()->sequence, sequence);
+  EXPECT_EQ(km->PublicJwks(), jwks);
+  EXPECT_EQ(Count(km->List(), KeyPurpose::kJwt),
+            2 + static_cast<int>(FileKeyManager::kMaxRetiredKeys));
+  // Other rings are not limited by this one.
+  EXPECT_OK(km->Rotate(KeyPurpose::kSshCa, {.force = true}).status());
+
+  // One second before the oldest leaves: still refused; at that instant: fine.
+  clock_.Set(first_retired + options_.retired_publish_for - absl::Seconds(1));
+  EXPECT_EQ(km->Rotate(KeyPurpose::kJwt, {.force = true}).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  clock_.Set(first_retired + options_.retired_publish_for);
+  EXPECT_OK(km->Rotate(KeyPurpose::kJwt, {.force = true}).status());
+}
+
+TEST_F(KeyRotationTest, TheScheduleIsNotLimitedByTheRetiredKeyLimit) {
+  // Retired keys outlive many rotation periods: the schedule keeps rotating.
+  options_.enable_x509 = options_.enable_ssh = false;
+  options_.rotate_after = options_.publish_lead = absl::Minutes(1);
+  options_.retired_publish_for = absl::Hours(1);
+  ASSERT_OK_AND_ASSIGN(auto km, Open());
+  for (size_t i = 0; i <= FileKeyManager::kMaxRetiredKeys; ++i) {
+    clock_.Advance(options_.rotate_after);
+    ASSERT_OK_AND_ASSIGN(std::vector<KeyPurpose> rotated, km->RotateDue());
+    EXPECT_EQ(rotated, std::vector<KeyPurpose>{KeyPurpose::kJwt}) << i;
+  }
+  EXPECT_EQ(Count(km->List(), KeyPurpose::kJwt),
+            3 + static_cast<int>(FileKeyManager::kMaxRetiredKeys));
+  // An on-demand rotation waits, though.
+  clock_.Advance(options_.publish_lead);
+  EXPECT_EQ(km->Rotate(KeyPurpose::kJwt, {}).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
 TEST_F(KeyRotationTest, RotatingADisabledRingFails) {
   options_.enable_x509 = false;
   ASSERT_OK_AND_ASSIGN(auto km, Open());

@@ -1,6 +1,7 @@
 #include "tests/testing/fake_key_manager.h"
 
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include <cstdint>
 #include <cstdio>
@@ -69,8 +70,9 @@ std::string CaKeyId(const EVP_PKEY* key) {
   return absl::BytesToHexString(Sha256(spki).substr(0, 16));
 }
 
-absl::StatusOr<std::shared_ptr<const issuer::X509Authority>> NewSelfSignedCa(
-    absl::string_view common_name, absl::Time not_before, absl::Time not_after) {
+absl::StatusOr<std::shared_ptr<const issuer::X509Authority>> NewCa(
+    absl::string_view common_name, absl::Time not_before, absl::Time not_after,
+    const issuer::X509Authority* issuer, int path_length) {
   auto ca = std::make_shared<issuer::X509Authority>();
   absl::StatusOr<SslPtr<EVP_PKEY>> key = GenerateKey(KeySpec::kEcP256);
   if (!key.ok()) return key.status();
@@ -82,15 +84,33 @@ absl::StatusOr<std::shared_ptr<const issuer::X509Authority>> NewSelfSignedCa(
   if (!serial.ok()) return serial.status();
   tmpl.serial = *serial;
   tmpl.is_ca = true;
-  tmpl.path_length = 0;
+  tmpl.path_length = path_length;
   tmpl.key_usage.key_cert_sign = true;
   tmpl.key_usage.crl_sign = true;
-  absl::StatusOr<SslPtr<X509>> cert = IssueCertificate(tmpl, key->get(), nullptr, key->get());
+  absl::StatusOr<SslPtr<X509>> cert =
+      issuer == nullptr ? IssueCertificate(tmpl, key->get(), nullptr, key->get())
+                        : IssueCertificate(tmpl, key->get(), issuer->certificate.get(),
+                                           issuer->private_key.get());
   if (!cert.ok()) return cert.status();
   ca->id = CaKeyId(key->get());
   ca->certificate = *std::move(cert);
   ca->private_key = *std::move(key);
+  if (issuer != nullptr &&
+      X509_check_issued(issuer->certificate.get(), issuer->certificate.get()) != X509_V_OK) {
+    // The issuer is itself an intermediate: it and its chain go above us.
+    X509_up_ref(issuer->certificate.get());
+    ca->chain.emplace_back(issuer->certificate.get());
+    for (const SslPtr<X509>& c : issuer->chain) {
+      X509_up_ref(c.get());
+      ca->chain.emplace_back(c.get());
+    }
+  }
   return std::shared_ptr<const issuer::X509Authority>(std::move(ca));
+}
+
+absl::StatusOr<std::shared_ptr<const issuer::X509Authority>> NewSelfSignedCa(
+    absl::string_view common_name, absl::Time not_before, absl::Time not_after) {
+  return NewCa(common_name, not_before, not_after, nullptr);
 }
 
 FakeKeyManager::FakeKeyManager(absl::Time now, std::string trust_domain, absl::Duration ca_lifetime)
@@ -109,8 +129,8 @@ void FakeKeyManager::NewJwtKey() {
 
 void FakeKeyManager::NewX509Ca() {
   ++ca_count_;
-  ca_ = Must(NewSelfSignedCa(absl::StrCat("Writ test CA ", ca_count_), now_ - absl::Hours(1),
-                             now_ + ca_lifetime_));
+  ca_ = Must(NewCa(absl::StrCat("Writ test CA ", ca_count_), now_ - absl::Hours(1),
+                   now_ + ca_lifetime_, root_.get()));
 }
 
 void FakeKeyManager::NewSshCa() {
@@ -128,8 +148,12 @@ void FakeKeyManager::Republish() {
   auto add_ca = [&bundle](const issuer::X509Authority& ca) {
     bundle->x509_authorities_der.push_back(Must(CertificateToDer(ca.certificate.get())));
   };
-  add_ca(*ca_);
-  for (const auto& ca : retired_ca_) add_ca(*ca);
+  if (root_ != nullptr) {
+    add_ca(*root_);
+  } else {
+    add_ca(*ca_);
+    for (const auto& ca : retired_ca_) add_ca(*ca);
+  }
   bundle->jwt_keys.push_back(jwt_->public_jwk());
   for (const auto& s : retired_jwt_) bundle->jwt_keys.push_back(s->public_jwk());
   bundle->ssh_ca_keys.push_back(ssh_->public_key_line);
@@ -152,6 +176,13 @@ std::string FakeKeyManager::PublicJwks() const {
 std::shared_ptr<const issuer::X509Authority> FakeKeyManager::ActiveX509Ca() const {
   absl::MutexLock lock(&mu_);
   return ca_active_ ? ca_ : nullptr;
+}
+
+std::vector<std::shared_ptr<const issuer::X509Authority>> FakeKeyManager::PublishedX509Cas() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::shared_ptr<const issuer::X509Authority>> out = {ca_};
+  out.insert(out.end(), retired_ca_.rbegin(), retired_ca_.rend());
+  return out;
 }
 
 std::shared_ptr<const issuer::SshAuthority> FakeKeyManager::ActiveSshCa() const {
@@ -235,6 +266,19 @@ void FakeKeyManager::DropRetired() {
   retired_ca_.clear();
   retired_ssh_.clear();
   Republish();
+}
+
+void FakeKeyManager::UseIntermediateMode() {
+  absl::MutexLock lock(&mu_);
+  root_ = Must(NewCa("Writ test offline root", now_ - absl::Hours(2),
+                     now_ + ca_lifetime_ + absl::Hours(1), nullptr, /*path_length=*/1));
+  NewX509Ca();
+  Republish();
+}
+
+std::shared_ptr<const issuer::X509Authority> FakeKeyManager::root() const {
+  absl::MutexLock lock(&mu_);
+  return root_;
 }
 
 int FakeKeyManager::rotate_due_calls() const {

@@ -7,6 +7,7 @@
 //   exchange = CertificateExchange(..., &keys, ...);
 //   keys.RotateX509Ca();            // a new active CA; the old one stays published
 //   keys.SetX509CaActive(false);    // no active CA (intermediate mode waiting)
+//   keys.UseIntermediateMode();     // CAs signed by an offline root; only it is published
 #ifndef WRIT_TESTS_TESTING_FAKE_KEY_MANAGER_H_
 #define WRIT_TESTS_TESTING_FAKE_KEY_MANAGER_H_
 
@@ -28,6 +29,14 @@ namespace writ::test {
 absl::StatusOr<std::shared_ptr<const issuer::X509Authority>> NewSelfSignedCa(
     absl::string_view common_name, absl::Time not_before, absl::Time not_after);
 
+// NewCa is NewSelfSignedCa with an issuer: a CA signed by `issuer` (null:
+// self-signed), whose chain is the issuer's chain below `issuer` itself when
+// `issuer` is not self-signed. `path_length` is its basicConstraints
+// pathLenConstraint.
+absl::StatusOr<std::shared_ptr<const issuer::X509Authority>> NewCa(
+    absl::string_view common_name, absl::Time not_before, absl::Time not_after,
+    const issuer::X509Authority* issuer, int path_length = 0);
+
 // CaKeyId is the KeyManager id of a CA public key: the first 16 bytes of the
 // SHA-256 of its SubjectPublicKeyInfo DER, lowercase hex.
 std::string CaKeyId(const EVP_PKEY* key);
@@ -43,6 +52,9 @@ class FakeKeyManager final : public issuer::KeyManager {
   std::shared_ptr<const Signer> JwtSigner() const override;
   std::string PublicJwks() const override;
   std::shared_ptr<const issuer::X509Authority> ActiveX509Ca() const override;
+  // PublishedX509Cas: the current CA (active, or prepared when
+  // SetX509CaActive(false)) then the retired ones not dropped.
+  std::vector<std::shared_ptr<const issuer::X509Authority>> PublishedX509Cas() const override;
   std::shared_ptr<const issuer::SshAuthority> ActiveSshCa() const override;
   std::shared_ptr<const issuer::TrustBundle> Bundle() const override;
   std::vector<issuer::KeyInfo> List() const override;
@@ -60,6 +72,12 @@ class FakeKeyManager final : public issuer::KeyManager {
   void SetX509CaActive(bool active);
   // DropRetired removes every retired key from what is published.
   void DropRetired();
+  // UseIntermediateMode switches to FileKeyManager's intermediate mode: a new
+  // self-signed root (root()) signs the current and every later CA, and the
+  // bundle publishes that root only. Call it before handing the manager out.
+  void UseIntermediateMode();
+  // root is the intermediate mode's root; null in self-signed mode.
+  std::shared_ptr<const issuer::X509Authority> root() const;
 
   int rotate_due_calls() const;
   void set_rotate_error(absl::Status error);
@@ -83,6 +101,7 @@ class FakeKeyManager final : public issuer::KeyManager {
   std::shared_ptr<const issuer::SshAuthority> ssh_ ABSL_GUARDED_BY(mu_);
   std::vector<std::shared_ptr<const issuer::SshAuthority>> retired_ssh_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const issuer::TrustBundle> bundle_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const issuer::X509Authority> root_ ABSL_GUARDED_BY(mu_);
   int ca_count_ ABSL_GUARDED_BY(mu_) = 0;
   int rotate_due_calls_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Status rotate_error_ ABSL_GUARDED_BY(mu_);

@@ -77,10 +77,9 @@ class CertificateServiceImpl final : public v1::CertificateService::Service {
   grpc::Status RenewX509Svid(grpc::ServerContext* ctx, const v1::RenewX509SvidRequest* in,
                              v1::X509SvidResponse* out) override {
     if (exchange_ == nullptr) return Unimplemented();
-    absl::StatusOr<std::vector<std::string>> chain = PeerChainDer(*ctx);
-    if (!chain.ok()) return Fail(ctx, chain.status(), "invalid_grant");
-    SvidRenewalRequest req;
-    req.peer_chain_der = *std::move(chain);
+    absl::StatusOr<SvidRenewalRequest> peer = PeerChainDer(*ctx);
+    if (!peer.ok()) return Fail(ctx, peer.status(), "invalid_grant");
+    SvidRenewalRequest req = *std::move(peer);
     req.csr = in->csr();
     auto lifetime = Lifetime(in->requested_lifetime_seconds());
     if (!lifetime.ok()) return Fail(ctx, lifetime.status(), "invalid_request");
@@ -167,47 +166,59 @@ class KeyServiceImpl final : public v1::KeyService::Service {
 
 }  // namespace
 
-absl::StatusOr<std::vector<std::string>> PeerChainDer(const grpc::ServerContext& ctx) {
+SvidRenewalRequest PeerChainFromProperties(absl::string_view security_type,
+                                           absl::string_view leaf_pem,
+                                           absl::string_view chain_pem) {
+  SvidRenewalRequest req;
+  if (security_type != GRPC_SSL_TRANSPORT_SECURITY_TYPE &&
+      security_type != GRPC_TLS_TRANSPORT_SECURITY_TYPE) {
+    return req;
+  }
+  if (leaf_pem.empty()) return req;
+  absl::StatusOr<SslPtr<X509>> leaf = ParseCertificatePem(leaf_pem);
+  absl::StatusOr<std::string> leaf_der =
+      leaf.ok() ? CertificateToDer(leaf->get()) : absl::StatusOr<std::string>(leaf.status());
+  if (!leaf_der.ok()) {
+    req.peer_certificate_error = leaf_der.status();
+    return req;
+  }
+  req.peer_chain_der = {*leaf_der};
+  // With OpenSSL the server's chain property leaves the leaf out; with
+  // BoringSSL it has it first. Either way the leaf is listed once. Renewal
+  // never trusts these, so a chain that does not parse is left out.
+  if (chain_pem.empty()) return req;
+  absl::StatusOr<std::vector<SslPtr<X509>>> certs = ParseCertificateChainPem(chain_pem);
+  if (!certs.ok()) return req;
+  for (const SslPtr<X509>& c : *certs) {
+    absl::StatusOr<std::string> der = CertificateToDer(c.get());
+    if (der.ok() && *der != *leaf_der) req.peer_chain_der.push_back(*std::move(der));
+  }
+  return req;
+}
+
+absl::StatusOr<SvidRenewalRequest> PeerChainDer(const grpc::ServerContext& ctx) {
   std::shared_ptr<const grpc::AuthContext> auth = ctx.auth_context();
   auto property = [&auth](const char* name) {
-    std::vector<std::string> values;
-    if (auth == nullptr) return values;
-    for (const grpc::string_ref& v : auth->FindPropertyValues(name)) {
-      values.emplace_back(v.data(), v.size());
-    }
-    return values;
+    std::string value;
+    if (auth == nullptr) return value;
+    std::vector<grpc::string_ref> values = auth->FindPropertyValues(name);
+    if (!values.empty()) value.assign(values.front().data(), values.front().size());
+    return value;
   };
-  std::vector<std::string> security = property(GRPC_TRANSPORT_SECURITY_TYPE_PROPERTY_NAME);
-  if (security.empty() || (security[0] != GRPC_SSL_TRANSPORT_SECURITY_TYPE &&
-                           security[0] != GRPC_TLS_TRANSPORT_SECURITY_TYPE)) {
+  const std::string security = property(GRPC_TRANSPORT_SECURITY_TYPE_PROPERTY_NAME);
+  SvidRenewalRequest req =
+      PeerChainFromProperties(security, property(GRPC_X509_PEM_CERT_PROPERTY_NAME),
+                              property(GRPC_X509_PEM_CERT_CHAIN_PROPERTY_NAME));
+  if (!req.peer_chain_der.empty() || !req.peer_certificate_error.ok()) return req;
+  if (security != GRPC_SSL_TRANSPORT_SECURITY_TYPE &&
+      security != GRPC_TLS_TRANSPORT_SECURITY_TYPE) {
     return absl::UnauthenticatedError(
         "renewal needs a TLS connection presenting the current SVID as the client "
         "certificate; this listener or connection has no TLS");
   }
-  std::vector<std::string> leaf_pem = property(GRPC_X509_PEM_CERT_PROPERTY_NAME);
-  if (leaf_pem.empty() || leaf_pem[0].empty()) {
-    return absl::UnauthenticatedError(
-        "renewal needs the current SVID presented as the TLS client certificate; the client "
-        "presented none");
-  }
-  absl::StatusOr<SslPtr<X509>> leaf = ParseCertificatePem(leaf_pem[0]);
-  if (!leaf.ok()) return leaf.status();
-  absl::StatusOr<std::string> leaf_der = CertificateToDer(leaf->get());
-  if (!leaf_der.ok()) return leaf_der.status();
-  std::vector<std::string> chain = {*leaf_der};
-  // With OpenSSL the server's chain property leaves the leaf out; with
-  // BoringSSL it has it first. Either way the leaf is listed once.
-  std::vector<std::string> chain_pem = property(GRPC_X509_PEM_CERT_CHAIN_PROPERTY_NAME);
-  if (!chain_pem.empty() && !chain_pem[0].empty()) {
-    absl::StatusOr<std::vector<SslPtr<X509>>> certs = ParseCertificateChainPem(chain_pem[0]);
-    if (!certs.ok()) return certs.status();
-    for (const SslPtr<X509>& c : *certs) {
-      absl::StatusOr<std::string> der = CertificateToDer(c.get());
-      if (!der.ok()) return der.status();
-      if (*der != *leaf_der) chain.push_back(*std::move(der));
-    }
-  }
-  return chain;
+  return absl::UnauthenticatedError(
+      "renewal needs the current SVID presented as the TLS client certificate; the client "
+      "presented none");
 }
 
 std::unique_ptr<grpc::Service> NewCertificateService(const CertificateExchange* exchange,

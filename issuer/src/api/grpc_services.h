@@ -29,10 +29,20 @@ grpc::Status Fail(grpc::ServerContext* ctx, const absl::Status& s, absl::string_
 // for anyone else.
 grpc::Status OperatorOnly(grpc::ServerContext* ctx, absl::string_view what);
 
-// PeerChainDer returns the TLS client certificate chain of the call, leaf
-// first, DER. kUnauthenticated when the call is not over TLS or the client
-// presented no certificate; kInvalidArgument when gRPC's PEM does not parse.
-absl::StatusOr<std::vector<std::string>> PeerChainDer(const grpc::ServerContext& ctx);
+// PeerChainDer reads the call's TLS client certificate chain into a renewal
+// request (peer_chain_der, leaf first, DER; or peer_certificate_error when
+// gRPC's PEM of the leaf does not parse, which RenewSvid refuses and
+// records). kUnauthenticated when the call is not over TLS or the client
+// presented no certificate (not recorded: there is nothing to identify).
+absl::StatusOr<SvidRenewalRequest> PeerChainDer(const grpc::ServerContext& ctx);
+
+// PeerChainFromProperties is PeerChainDer on the auth context's values: the
+// transport security type, the leaf's PEM and the chain's PEM (empty when
+// absent). Both fields of the result stay empty/OK when there is no TLS or no
+// leaf. Chain certificates that do not parse are left out: renewal never
+// trusts them (CertificateExchange::RenewSvid).
+SvidRenewalRequest PeerChainFromProperties(absl::string_view security_type,
+                                           absl::string_view leaf_pem, absl::string_view chain_pem);
 
 // NewCertificateService serves writ.v1.CertificateService with `exchange`
 // and `keys` (either may be null: its RPCs then answer UNIMPLEMENTED /

@@ -36,6 +36,11 @@ struct SvidRenewalRequest {
   // peer_chain_der: the client certificate chain from the handshake, leaf
   // first, DER. Verified here against the published X.509 authorities.
   std::vector<std::string> peer_chain_der;
+  // peer_certificate_error: not OK when the transport got a client
+  // certificate it could not decode (gRPC's PEM does not parse); RenewSvid
+  // then refuses with kUnauthenticated ("invalid_grant") naming it, recorded.
+  // Default: OK
+  absl::Status peer_certificate_error;
   std::string csr;
   std::optional<absl::Duration> lifetime;
 };
@@ -111,16 +116,27 @@ class CertificateExchange {
 
   CertificateResult IssueSvid(const SvidExchangeRequest& request,
                               const RequestContext& context) const;
-  // RenewSvid: the presented SVID must verify against the published
-  // authorities at the clock's time (so it is unexpired and signed by a CA
-  // key still published), carry one spiffe:// URI SAN, and have an allowed
-  // "x509-svid" ledger record (by serial) for that SPIFFE ID. The identity
-  // that record attested (attested_issuer_name, issuer, subject and the
-  // recorded claims) is put to the policy in force again, which must grant
-  // the same SPIFFE ID with renewable: true. The new record names the
-  // presented serial in renewed_from and copies the attestation fields, so
-  // the renewed SVID can be renewed in turn. A presented SVID that fails
-  // these checks is kUnauthenticated ("invalid_grant"), recorded.
+  // RenewSvid: the presented SVID (the first certificate of
+  // peer_chain_der) must verify at the clock's time against the published
+  // roots, through Writ's own CA certificates still published
+  // (KeyManager::PublishedX509Cas) and nothing else: the certificates the
+  // client sent after its leaf are ignored, so an SVID of a CA key that has
+  // been dropped does not renew even if the client still has its
+  // certificate, and one of a retired, still-published CA renews from the
+  // leaf alone. It must carry one spiffe:// URI SAN and have an allowed
+  // "x509-svid" ledger record (by serial) for that SPIFFE ID and with its
+  // exact DER fingerprint. The identity that record attested
+  // (attested_issuer_name, issuer, subject and the recorded claims) is put to
+  // the policy in force again, which must grant the same SPIFFE ID with
+  // renewable: true. The new record copies the attestation fields, so the
+  // renewed SVID can be renewed in turn. A presented SVID that fails these
+  // checks is kUnauthenticated ("invalid_grant"), recorded.
+  //
+  // What the record says of the presented certificate: once it parses, every
+  // record (allowed or refused) names its serial (hex) in renewed_from; an
+  // invalid_grant refusal of it also ends its reason (and the status message)
+  // with "(presented certificate sha256 <hex>)", its DER fingerprint, so a
+  // refused certificate is identified even when its serial is not Writ's.
   CertificateResult RenewSvid(const SvidRenewalRequest& request,
                               const RequestContext& context) const;
   CertificateResult IssueSsh(const SshExchangeRequest& request,

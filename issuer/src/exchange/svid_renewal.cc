@@ -66,7 +66,8 @@ CertificateResult CertificateExchange::RenewSvid(const SvidRenewalRequest& req,
                          "X.509-SVID issuance is turned off on this issuer (x509.enabled: false)"),
                      "invalid_request");
   }
-  if (req.peer_chain_der.empty() || req.peer_chain_der.front().empty()) {
+  if (req.peer_certificate_error.ok() &&
+      (req.peer_chain_der.empty() || req.peer_chain_der.front().empty())) {
     return is.Reject(absl::UnauthenticatedError(
                          "renewal needs the current SVID presented as the TLS client certificate"),
                      "invalid_grant");
@@ -85,30 +86,40 @@ CertificateResult CertificateExchange::RenewSvid(const SvidRenewalRequest& req,
   }
   LedgerRecord& rec = is.record();
   rec.requested_lifetime = req.lifetime.value_or(absl::ZeroDuration());
-  auto refuse = [&is](absl::string_view why) {
-    return is.Finish(absl::UnauthenticatedError(absl::StrCat("presented SVID: ", why)),
-                     "invalid_grant");
+  // presented_sha256: the presented leaf's DER fingerprint, once it parses.
+  std::string presented_sha256;
+  auto refuse = [&is, &presented_sha256](absl::string_view why) {
+    std::string message = absl::StrCat("presented SVID: ", why);
+    if (!presented_sha256.empty()) {
+      absl::StrAppend(&message, " (presented certificate sha256 ", presented_sha256, ")");
+    }
+    return is.Finish(absl::UnauthenticatedError(message), "invalid_grant");
   };
+
+  if (!req.peer_certificate_error.ok()) {
+    return refuse(absl::StrCat("the TLS client certificate cannot be decoded: ",
+                               req.peer_certificate_error.message()));
+  }
 
   // The presented certificate: it must chain to what is published now, at
   // the clock's time (the handshake proved the caller holds its key).
   absl::StatusOr<SslPtr<X509>> leaf = ParseCertificateDer(req.peer_chain_der.front());
   if (!leaf.ok()) return refuse(leaf.status().message());
-  std::vector<SslPtr<X509>> parsed;
-  for (size_t i = 1; i < req.peer_chain_der.size(); ++i) {
-    absl::StatusOr<SslPtr<X509>> cert = ParseCertificateDer(req.peer_chain_der[i]);
-    if (!cert.ok())
-      return refuse(absl::StrCat("chain certificate ", i, ": ", cert.status().message()));
-    parsed.push_back(*std::move(cert));
-  }
+  absl::StatusOr<std::string> leaf_der = CertificateToDer(leaf->get());
+  if (!leaf_der.ok()) return refuse(leaf_der.status().message());
+  presented_sha256 = Sha256Hex(*leaf_der);
+  const std::string serial = SerialHex(leaf->get());
+  rec.renewed_from = serial;
+  // The path goes through Writ's own CA certificates that are still
+  // published, never through what the client sent after its leaf: a CA
+  // certificate the client kept cannot revive a CA key Writ has dropped, and
+  // a client sending its leaf alone still renews under a retired CA.
+  std::vector<std::shared_ptr<const X509Authority>> cas = rep_->keys->PublishedX509Cas();
   std::vector<const X509*> intermediates;
-  for (const SslPtr<X509>& c : parsed) intermediates.push_back(c.get());
-  // A client may send its leaf alone: Writ's own active CA (and the chain
-  // above it) completes the path in intermediate mode.
-  std::shared_ptr<const X509Authority> active = rep_->keys->ActiveX509Ca();
-  if (active != nullptr && active->certificate != nullptr) {
-    intermediates.push_back(active->certificate.get());
-    for (const SslPtr<X509>& c : active->chain) intermediates.push_back(c.get());
+  for (const std::shared_ptr<const X509Authority>& ca : cas) {
+    if (ca == nullptr || ca->certificate == nullptr) continue;
+    intermediates.push_back(ca->certificate.get());
+    for (const SslPtr<X509>& c : ca->chain) intermediates.push_back(c.get());
   }
   std::shared_ptr<const PublishedBundle> published = rep_->Published();
   if (published == nullptr || published->roots.empty()) {
@@ -127,23 +138,24 @@ CertificateResult CertificateExchange::RenewSvid(const SvidRenewalRequest& req,
     return refuse("it is not an X.509-SVID (it needs exactly one spiffe:// URI SAN)");
   }
   const std::string& spiffe_id = uris->front();
-  const std::string serial = SerialHex(leaf->get());
-  rec.renewed_from = serial;
 
-  // Its ledger record: which identity was attested for it.
-  absl::StatusOr<LedgerRecord> original = rep_->ledger->FindByJti(serial);
+  // Its ledger record: which identity was attested for it. An empty serial
+  // (OpenSSL may hold a zero serial as no bytes) is one Writ never issues,
+  // and the ledger refuses to look it up.
+  absl::StatusOr<LedgerRecord> original =
+      serial.empty() ? absl::NotFoundError("empty serial") : rep_->ledger->FindByJti(serial);
   if (absl::IsNotFound(original.status())) {
-    return refuse(absl::StrCat("serial ", serial, " has no ledger record on this issuer"));
+    return refuse(absl::StrCat("serial ", serial.empty() ? "(empty)" : serial,
+                               " has no ledger record on this issuer"));
   }
   if (!original.ok()) {
     return is.Finish(absl::UnavailableError(
                          absl::StrCat("the ledger cannot be read: ", original.status().message())),
                      "temporarily_unavailable");
   }
-  auto der = CertificateToDer(leaf->get());
   if (original->credential_kind != CredentialKindName(CredentialKind::kX509Svid) ||
-      original->decision != "allow" || original->granted_subject != spiffe_id || !der.ok() ||
-      original->credential_sha256 != Sha256Hex(*der)) {
+      original->decision != "allow" || original->granted_subject != spiffe_id ||
+      original->credential_sha256 != presented_sha256) {
     return refuse(
         absl::StrCat("serial ", serial, " is not an X.509-SVID Writ issued for ", spiffe_id));
   }

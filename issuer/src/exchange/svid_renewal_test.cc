@@ -50,6 +50,52 @@ class SvidRenewalTest : public CertificateExchangeTest {
     EXPECT_TRUE(svid.ok()) << svid.status();
     return svid.ok() ? svid->certificate_der : "";
   }
+
+  // Forge signs, with `ca`, an SVID for `spiffe_id` whose serial is
+  // `serial_hex` (bytes of the magnitude, as SvidMinter reports it).
+  std::string Forge(const X509Authority& ca, const std::string& serial_hex,
+                    const std::string& spiffe_id = kSpiffeId) {
+    auto key = GenerateKey(KeySpec::kEcP256);
+    EXPECT_TRUE(key.ok());
+    CertificateTemplate tmpl;
+    tmpl.uri_sans = {spiffe_id};
+    tmpl.not_before = clock_.Now() - absl::Minutes(1);
+    tmpl.not_after = clock_.Now() + absl::Minutes(10);
+    tmpl.serial = absl::HexStringToBytes(serial_hex);
+    tmpl.key_usage.digital_signature = true;
+    tmpl.extended_key_usage.client_auth = true;
+    auto cert = IssueCertificate(tmpl, key->get(), ca.certificate.get(), ca.private_key.get());
+    EXPECT_TRUE(cert.ok()) << cert.status();
+    return cert.ok() ? *CertificateToDer(cert->get()) : "";
+  }
+
+  // SerialOf is the serial of a DER certificate as the ledger keys it.
+  static std::string SerialOf(const std::string& der) {
+    auto cert = ParseCertificateDer(der);
+    EXPECT_TRUE(cert.ok());
+    const ASN1_INTEGER* serial = X509_get0_serialNumber(cert->get());
+    return absl::BytesToHexString(absl::string_view(
+        reinterpret_cast<const char*>(ASN1_STRING_get0_data(serial)), ASN1_STRING_length(serial)));
+  }
+
+  // AppendRecordFor records an allowed X.509-SVID issuance of `der` for
+  // kSpiffeId, as the exchange would, then lets `edit` change it.
+  template <typename Edit>
+  void AppendRecordFor(const std::string& der, Edit edit) {
+    LedgerRecord rec;
+    rec.time = clock_.Now();
+    rec.request_id = "planted-" + SerialOf(der);
+    rec.attested_issuer_name = "github";
+    rec.attested_issuer = "https://token.actions.githubusercontent.com";
+    rec.attested_subject = kWorkload;
+    rec.decision = "allow";
+    rec.credential_kind = "x509-svid";
+    rec.granted_subject = kSpiffeId;
+    rec.jti = SerialOf(der);
+    rec.credential_sha256 = Sha256Hex(der);
+    edit(rec);
+    ASSERT_TRUE(ledger_->Append(rec).ok());
+  }
 };
 
 TEST_F(SvidRenewalTest, RenewsThePresentedSvidForTheSameIdentity) {
@@ -173,8 +219,113 @@ TEST_F(SvidRenewalTest, GarbageOrMisusedCertificatesAreRefused) {
   ExpectRefused(Renew({"not DER"}), "presented SVID");
   // A CA certificate, not an SVID.
   ExpectRefused(Renew({keys_.Bundle()->x509_authorities_der.front()}), "spiffe:// URI SAN");
-  // A good leaf followed by a broken chain certificate.
-  ExpectRefused(Renew({IssueDer(), "junk"}), "chain certificate 1");
+}
+
+TEST_F(SvidRenewalTest, CertificatesTheClientSendsAfterItsLeafAreIgnored) {
+  CertificateResult res = Renew({IssueDer(), "junk"});
+  EXPECT_TRUE(res.status.ok()) << res.status;
+}
+
+TEST_F(SvidRenewalTest, UndecodableTransportCertificateIsRefusedAndRecorded) {
+  SvidRenewalRequest req;
+  req.peer_certificate_error = absl::InvalidArgumentError("certificate PEM has no block");
+  req.csr = Csr();
+  CertificateResult res = exchange_->RenewSvid(req, {"grpc", "10.0.0.2"});
+  ExpectRefused(res, "TLS client certificate cannot be decoded: certificate PEM has no block");
+  EXPECT_EQ(RecordOf(res.request_id).renewed_from, "");
+}
+
+TEST_F(SvidRenewalTest, RefusalsRecordTheSerialAndFingerprintOfThePresentedLeaf) {
+  std::string der = IssueDer();
+  clock_.Advance(absl::Minutes(10));
+  CertificateResult expired = Renew({der});
+  ExpectRefused(expired, absl::StrCat("(presented certificate sha256 ", Sha256Hex(der), ")"));
+  EXPECT_EQ(RecordOf(expired.request_id).renewed_from, SerialOf(der));
+  // Nothing identifies what does not parse.
+  CertificateResult garbage = Renew({"not DER"});
+  EXPECT_THAT(garbage.status.message(), ::testing::Not(HasSubstr("sha256")));
+  EXPECT_EQ(RecordOf(garbage.request_id).renewed_from, "");
+}
+
+TEST_F(SvidRenewalTest, LeafWithAZeroSerialHasNoRecord) {
+  std::string der = Forge(*keys_.ActiveX509Ca(), "01");
+  auto cert = ParseCertificateDer(der);
+  ASSERT_TRUE(cert.ok());
+  // IssueCertificate refuses a zero serial: set it and sign again.
+  SslPtr<ASN1_INTEGER> zero(ASN1_INTEGER_new());
+  ASSERT_EQ(ASN1_INTEGER_set(zero.get(), 0), 1);
+  ASSERT_EQ(X509_set_serialNumber(cert->get(), zero.get()), 1);
+  ASSERT_GT(X509_sign(cert->get(), keys_.ActiveX509Ca()->private_key.get(), EVP_sha256()), 0);
+  auto zero_der = CertificateToDer(cert->get());
+  ASSERT_TRUE(zero_der.ok());
+  CertificateResult res = Renew({*zero_der});
+  EXPECT_EQ(res.oauth_error, "invalid_grant") << res.status;
+  EXPECT_EQ(res.status.code(), absl::StatusCode::kUnauthenticated) << res.status;
+  EXPECT_EQ(RecordOf(res.request_id).decision, "deny");
+}
+
+TEST_F(SvidRenewalTest, RecordOfTheSerialThatIsADenyIsRefused) {
+  std::string der = MintDirectly(*keys_.ActiveX509Ca());
+  AppendRecordFor(der, [](LedgerRecord& r) {
+    r.decision = "deny";
+    r.error = "access_denied";
+  });
+  ExpectRefused(Renew({der}), "is not an X.509-SVID Writ issued for");
+}
+
+TEST_F(SvidRenewalTest, RecordOfTheSerialThatIsAJwtIsRefused) {
+  std::string der = MintDirectly(*keys_.ActiveX509Ca());
+  AppendRecordFor(der, [](LedgerRecord& r) { r.credential_kind = "jwt"; });
+  ExpectRefused(Renew({der}), "is not an X.509-SVID Writ issued for");
+}
+
+TEST_F(SvidRenewalTest, RecordOfTheSerialForAnotherSpiffeIdIsRefused) {
+  std::string der = MintDirectly(*keys_.ActiveX509Ca());
+  AppendRecordFor(der,
+                  [](LedgerRecord& r) { r.granted_subject = "spiffe://acme.example/ci/other"; });
+  ExpectRefused(Renew({der}), "is not an X.509-SVID Writ issued for");
+}
+
+TEST_F(SvidRenewalTest, ForgedLeafWithTheSerialOfARecordedSvidIsRefused) {
+  // Another CA under the same root (a retired, still-published Writ CA)
+  // signs a leaf reusing a recorded serial: the fingerprint differs.
+  keys_.UseIntermediateMode();
+  NewExchange();
+  std::string der = IssueDer();
+  keys_.RotateX509Ca();
+  std::string forged = Forge(*keys_.ActiveX509Ca(), SerialOf(der));
+  ASSERT_NE(forged, der);
+  CertificateResult res = Renew({forged});
+  ExpectRefused(res, absl::StrCat("serial ", SerialOf(der), " is not an X.509-SVID Writ issued"));
+  EXPECT_EQ(RecordOf(res.request_id).renewed_from, SerialOf(der));
+  // The genuine one still renews.
+  EXPECT_TRUE(Renew({der}).status.ok());
+}
+
+TEST_F(SvidRenewalTest, IntermediateModeRenewsUnderARetiredCaFromTheLeafAlone) {
+  keys_.UseIntermediateMode();
+  NewExchange();
+  std::string der = IssueDer();
+  CertificateResult active = Renew({der});
+  ASSERT_TRUE(active.status.ok()) << active.status;
+  keys_.RotateX509Ca();
+  CertificateResult retired = Renew({der});
+  ASSERT_TRUE(retired.status.ok()) << retired.status;
+  EXPECT_EQ(RecordOf(retired.request_id).signing_key, keys_.ActiveX509Ca()->id);
+}
+
+TEST_F(SvidRenewalTest, IntermediateModeIgnoresTheClientsCopyOfADroppedCa) {
+  keys_.UseIntermediateMode();
+  NewExchange();
+  std::string der = IssueDer();
+  std::shared_ptr<const X509Authority> old_ca = keys_.ActiveX509Ca();
+  auto old_ca_der = CertificateToDer(old_ca->certificate.get());
+  ASSERT_TRUE(old_ca_der.ok());
+  keys_.RotateX509Ca();
+  keys_.DropRetired();
+  // The old CA still chains to the published root, but Writ dropped its key.
+  ExpectRefused(Renew({der, *old_ca_der}), "unable to get local issuer certificate");
+  ExpectRefused(Renew({der}), "unable to get local issuer certificate");
 }
 
 TEST_F(SvidRenewalTest, MissingPresentedSvidOrCsrIsRefusedWithoutARecord) {

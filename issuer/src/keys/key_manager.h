@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -103,6 +104,17 @@ class KeyManager {
   // is none (X.509 disabled, or intermediate mode still waiting for the
   // operator's signed certificate).
   virtual std::shared_ptr<const X509Authority> ActiveX509Ca() const { return nullptr; }
+  // PublishedX509Cas returns every X.509 CA key whose certificate is still
+  // published: prepared with a certificate, active, and retired before its
+  // publish_until. Callers use only `id`, `certificate` and `chain` (the
+  // private key may be null and signs nothing). A renewal builds the path of a
+  // presented SVID from these, never from certificates the client sent.
+  // Default: the active CA alone (empty when there is none).
+  virtual std::vector<std::shared_ptr<const X509Authority>> PublishedX509Cas() const {
+    std::shared_ptr<const X509Authority> active = ActiveX509Ca();
+    if (active == nullptr) return {};
+    return {std::move(active)};
+  }
   // ActiveSshCa returns the SSH CA key that signs now; null when SSH is
   // disabled.
   virtual std::shared_ptr<const SshAuthority> ActiveSshCa() const { return nullptr; }

@@ -284,6 +284,9 @@ std::string FileKeyManager::PublicJwks() const { return snapshot()->jwks; }
 std::shared_ptr<const X509Authority> FileKeyManager::ActiveX509Ca() const {
   return snapshot()->x509_ca;
 }
+std::vector<std::shared_ptr<const X509Authority>> FileKeyManager::PublishedX509Cas() const {
+  return snapshot()->x509_cas;
+}
 std::shared_ptr<const SshAuthority> FileKeyManager::ActiveSshCa() const {
   return snapshot()->ssh_ca;
 }

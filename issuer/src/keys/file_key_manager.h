@@ -122,6 +122,7 @@ class FileKeyManager final : public KeyManager {
   std::shared_ptr<const Signer> JwtSigner() const override;
   std::string PublicJwks() const override;
   std::shared_ptr<const X509Authority> ActiveX509Ca() const override;
+  std::vector<std::shared_ptr<const X509Authority>> PublishedX509Cas() const override;
   std::shared_ptr<const SshAuthority> ActiveSshCa() const override;
   std::shared_ptr<const TrustBundle> Bundle() const override;
   std::vector<KeyInfo> List() const override;

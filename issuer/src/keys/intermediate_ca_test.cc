@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "issuer/src/keys/file_key_manager.h"
 #include "issuer/src/keys/key_test_util.h"
@@ -176,6 +177,7 @@ TEST_F(IntermediateCaTest, APreparedKeyWithoutCertificateCannotBecomeActive) {
   const KeyInfo next = Find(km->List(), KeyPurpose::kX509Ca, KeyState::kPrepared);
   EXPECT_FALSE(next.has_certificate);
   EXPECT_TRUE(Exists(next.csr_path));
+
 }
 
 TEST_F(IntermediateCaTest, RefusesACertificateForAnotherKey) {
@@ -292,6 +294,39 @@ TEST_F(IntermediateCaTest, RotatePicksUpAJustPlacedCertificateOfThePreparedKey) 
   ASSERT_OK_AND_ASSIGN(std::vector<KeyInfo> ring, km->Rotate(KeyPurpose::kX509Ca, {}));
   ASSERT_NE(km->ActiveX509Ca(), nullptr);
   EXPECT_EQ(km->ActiveX509Ca()->id, prepared.id);
+}
+
+// Renewal builds a presented SVID's path from PublishedX509Cas: the active
+// CA and a retired one whose SVIDs may still be valid, never a key without a
+// certificate; a retired CA leaves it when it is dropped.
+TEST_F(IntermediateCaTest, PublishedCasAreTheCertifiedKeysUntilDropped) {
+  ASSERT_OK_AND_ASSIGN(auto km, Open());
+  const KeyInfo first = Find(km->List(), KeyPurpose::kX509Ca, KeyState::kActive);
+  const KeyInfo next = Find(km->List(), KeyPurpose::kX509Ca, KeyState::kPrepared);
+  EXPECT_TRUE(km->PublishedX509Cas().empty());
+  for (const KeyInfo& k : {first, next}) {
+    ASSERT_OK_AND_ASSIGN(std::string crt, Sign(k.csr_path, root_ca_));
+    Write(CrtPath(k), crt, 0644);
+  }
+  ASSERT_OK(km->Reload());
+  auto ids = [&] {
+    std::vector<std::string> out;
+    for (const auto& ca : km->PublishedX509Cas()) {
+      EXPECT_NE(ca->certificate, nullptr);
+      out.push_back(ca->id);
+    }
+    return out;
+  };
+  EXPECT_THAT(ids(), ::testing::UnorderedElementsAre(first.id, next.id));
+  clock_.Advance(options_.publish_lead);
+  ASSERT_OK_AND_ASSIGN(std::vector<KeyInfo> ring, km->Rotate(KeyPurpose::kX509Ca, {}));
+  // The new prepared key waits for its certificate and is not there.
+  EXPECT_THAT(ids(), ::testing::UnorderedElementsAre(first.id, next.id));
+  const KeyInfo retired = Find(km->List(), KeyPurpose::kX509Ca, KeyState::kRetired);
+  EXPECT_EQ(retired.id, first.id);
+  clock_.Set(retired.publish_until + absl::Seconds(1));
+  (void)km->RotateDue();  // may say the new prepared key has no certificate
+  EXPECT_EQ(ids(), std::vector<std::string>{next.id});
 }
 
 TEST_F(IntermediateCaTest, RefusesACertificateThatDoesNotChainToTheRoot) {

@@ -279,6 +279,7 @@ std::shared_ptr<const Snapshot> BuildSnapshot(const RingContext& ctx, uint64_t s
         info.has_certificate = k.x509 != nullptr;
         if (ctx.intermediate && k.x509 == nullptr) info.csr_path = CsrPath(ctx, r);
         if (active) snap->x509_ca = k.x509;
+        if (k.x509 != nullptr) snap->x509_cas.push_back(k.x509);
         if (!ctx.intermediate && !k.certificate_der.empty()) {
           bundle->x509_authorities_der.push_back(k.certificate_der);
         }

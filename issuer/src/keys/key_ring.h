@@ -94,6 +94,9 @@ struct Snapshot {
   std::shared_ptr<const Signer> jwt_signer;
   std::string jwks;
   std::shared_ptr<const X509Authority> x509_ca;
+  // x509_cas: every X.509 CA key with a certificate, the same set the
+  // self-signed bundle publishes (prepared, active, retired until dropped).
+  std::vector<std::shared_ptr<const X509Authority>> x509_cas;
   std::shared_ptr<const SshAuthority> ssh_ca;
   std::shared_ptr<const TrustBundle> bundle;
   std::vector<KeyInfo> list;

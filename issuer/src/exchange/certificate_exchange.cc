@@ -105,6 +105,23 @@ CertificateResult Issuance::Reject(absl::Status status, const char* oauth_error)
   return out_;
 }
 
+std::optional<CertificateResult> Issuance::Precheck(
+    bool enabled, const char* off_message,
+    std::initializer_list<std::pair<bool, const char*>> required,
+    const std::optional<absl::Duration>& lifetime) {
+  if (!enabled) return Reject(absl::FailedPreconditionError(off_message), "invalid_request");
+  for (const auto& [present, message] : required) {
+    if (!present) return Reject(absl::InvalidArgumentError(message), "invalid_request");
+  }
+  if (absl::Status s = CheckLifetime(lifetime); !s.ok()) return Reject(s, "invalid_request");
+  if (!rep_.ledger->Healthy()) {
+    return Reject(absl::UnavailableError(
+                      "the ledger cannot record decisions; no credential is issued until it can"),
+                  "temporarily_unavailable");
+  }
+  return std::nullopt;
+}
+
 CertificateResult Issuance::Finish(absl::Status status, const char* oauth_error) {
   if (!status.ok()) {
     rec_.decision = "deny";
@@ -218,8 +235,10 @@ CertificateResult Issuance::MintSvid(const Decision& decision, const std::string
 }  // namespace certificate_internal
 
 using certificate_internal::AttestationFailure;
-using certificate_internal::CheckLifetime;
 using certificate_internal::Issuance;
+using certificate_internal::kNoCsr;
+using certificate_internal::kNoSubjectToken;
+using certificate_internal::kX509Off;
 
 absl::StatusOr<std::shared_ptr<const SvidSigner>> CertificateExchange::Rep::ActiveSvidSigner()
     const {
@@ -312,26 +331,11 @@ CertificateExchange::~CertificateExchange() = default;
 CertificateResult CertificateExchange::IssueSvid(const SvidExchangeRequest& req,
                                                  const RequestContext& ctx) const {
   Issuance is(*rep_, ctx, CredentialKindName(CredentialKind::kX509Svid));
-  if (!rep_->options.x509_enabled) {
-    return is.Reject(absl::FailedPreconditionError(
-                         "X.509-SVID issuance is turned off on this issuer (x509.enabled: false)"),
-                     "invalid_request");
-  }
-  if (req.subject_token.empty()) {
-    return is.Reject(absl::InvalidArgumentError("a subject token (the attestation) is required"),
-                     "invalid_request");
-  }
-  if (req.csr.empty()) {
-    return is.Reject(absl::InvalidArgumentError("a CSR (PKCS #10, PEM or DER) is required"),
-                     "invalid_request");
-  }
-  if (absl::Status s = CheckLifetime(req.lifetime); !s.ok()) {
-    return is.Reject(s, "invalid_request");
-  }
-  if (!rep_->ledger->Healthy()) {
-    return is.Reject(absl::UnavailableError("the ledger cannot record decisions; no credential is "
-                                            "issued until it can"),
-                     "temporarily_unavailable");
+  if (auto rejected = is.Precheck(rep_->options.x509_enabled, kX509Off,
+                                  {{!req.subject_token.empty(), kNoSubjectToken},
+                                   {!req.csr.empty(), kNoCsr}},
+                                  req.lifetime)) {
+    return *rejected;
   }
   is.record().requested_lifetime = req.lifetime.value_or(absl::ZeroDuration());
   absl::StatusOr<AttestedIdentity> identity = rep_->attestor->Attest(req.subject_token);
@@ -354,27 +358,13 @@ CertificateResult CertificateExchange::IssueSvid(const SvidExchangeRequest& req,
 CertificateResult CertificateExchange::IssueSsh(const SshExchangeRequest& req,
                                                 const RequestContext& ctx) const {
   Issuance is(*rep_, ctx, CredentialKindName(CredentialKind::kSsh));
-  if (!rep_->options.ssh_enabled) {
-    return is.Reject(absl::FailedPreconditionError(
-                         "SSH certificate issuance is turned off on this issuer (ssh.enabled: "
-                         "false)"),
-                     "invalid_request");
-  }
-  if (req.subject_token.empty()) {
-    return is.Reject(absl::InvalidArgumentError("a subject token (the attestation) is required"),
-                     "invalid_request");
-  }
-  if (req.public_key.empty()) {
-    return is.Reject(absl::InvalidArgumentError("an OpenSSH public key line is required"),
-                     "invalid_request");
-  }
-  if (absl::Status s = CheckLifetime(req.lifetime); !s.ok()) {
-    return is.Reject(s, "invalid_request");
-  }
-  if (!rep_->ledger->Healthy()) {
-    return is.Reject(absl::UnavailableError("the ledger cannot record decisions; no credential is "
-                                            "issued until it can"),
-                     "temporarily_unavailable");
+  if (auto rejected = is.Precheck(
+          rep_->options.ssh_enabled,
+          "SSH certificate issuance is turned off on this issuer (ssh.enabled: false)",
+          {{!req.subject_token.empty(), kNoSubjectToken},
+           {!req.public_key.empty(), "an OpenSSH public key line is required"}},
+          req.lifetime)) {
+    return *rejected;
   }
   LedgerRecord& rec = is.record();
   rec.requested_lifetime = req.lifetime.value_or(absl::ZeroDuration());

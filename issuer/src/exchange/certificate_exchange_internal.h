@@ -5,6 +5,7 @@
 #define WRIT_ISSUER_EXCHANGE_CERTIFICATE_EXCHANGE_INTERNAL_H_
 
 #include <memory>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <utility>
@@ -68,6 +69,12 @@ struct CertificateExchange::Rep {
 
 namespace certificate_internal {
 
+// Messages the request checks share.
+inline constexpr char kX509Off[] =
+    "X.509-SVID issuance is turned off on this issuer (x509.enabled: false)";
+inline constexpr char kNoSubjectToken[] = "a subject token (the attestation) is required";
+inline constexpr char kNoCsr[] = "a CSR (PKCS #10, PEM or DER) is required";
+
 // Issuance carries one request from the ledger health check to its answer:
 // the record being built, the result, and what was attested (released on
 // our outage, see Attestor::Forget).
@@ -79,6 +86,16 @@ class Issuance {
   // Reject answers without a record (malformed requests, checks before the
   // ledger is involved).
   CertificateResult Reject(absl::Status status, const char* oauth_error);
+  // Precheck runs the checks every certificate request shares, in order:
+  // the kind is turned on (`off_message` otherwise, invalid_request), every
+  // entry of `required` is present (its message otherwise; the first of the
+  // pair is the field, non-empty when given), the lifetime is positive, and
+  // the ledger can record (temporarily_unavailable). Returns the rejection,
+  // or nothing when the request may go on.
+  std::optional<CertificateResult> Precheck(
+      bool enabled, const char* off_message,
+      std::initializer_list<std::pair<bool, const char*>> required,
+      const std::optional<absl::Duration>& lifetime);
   // Finish records the decision (allow when `status` is OK) and answers. No
   // record, no certificate: a failed Append becomes kUnavailable. After an
   // outage (kUnavailable, kInternal) the attested identity is forgotten.

@@ -20,8 +20,9 @@
 namespace writ::issuer {
 namespace {
 
-using certificate_internal::CheckLifetime;
 using certificate_internal::Issuance;
+using certificate_internal::kNoCsr;
+using certificate_internal::kX509Off;
 
 // SerialHex is the serial as SvidMinter reports it (MintedSvid::serial_hex):
 // the magnitude's bytes, lowercase hex.
@@ -61,28 +62,15 @@ absl::StatusOr<JwtClaims> RecordedClaims(const LedgerRecord& rec) {
 CertificateResult CertificateExchange::RenewSvid(const SvidRenewalRequest& req,
                                                  const RequestContext& ctx) const {
   Issuance is(*rep_, ctx, CredentialKindName(CredentialKind::kX509Svid));
-  if (!rep_->options.x509_enabled) {
-    return is.Reject(absl::FailedPreconditionError(
-                         "X.509-SVID issuance is turned off on this issuer (x509.enabled: false)"),
-                     "invalid_request");
+  if (auto rejected = is.Precheck(rep_->options.x509_enabled, kX509Off,
+                                  {{!req.csr.empty(), kNoCsr}}, req.lifetime)) {
+    return *rejected;
   }
   if (req.peer_certificate_error.ok() &&
       (req.peer_chain_der.empty() || req.peer_chain_der.front().empty())) {
     return is.Reject(absl::UnauthenticatedError(
                          "renewal needs the current SVID presented as the TLS client certificate"),
                      "invalid_grant");
-  }
-  if (req.csr.empty()) {
-    return is.Reject(absl::InvalidArgumentError("a CSR (PKCS #10, PEM or DER) is required"),
-                     "invalid_request");
-  }
-  if (absl::Status s = CheckLifetime(req.lifetime); !s.ok()) {
-    return is.Reject(s, "invalid_request");
-  }
-  if (!rep_->ledger->Healthy()) {
-    return is.Reject(absl::UnavailableError("the ledger cannot record decisions; no credential is "
-                                            "issued until it can"),
-                     "temporarily_unavailable");
   }
   LedgerRecord& rec = is.record();
   rec.requested_lifetime = req.lifetime.value_or(absl::ZeroDuration());

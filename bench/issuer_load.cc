@@ -557,8 +557,8 @@ int Run(const Flags& flags) {
     peaks.emplace_back(transport, peak.throughput());
   }
 
-  std::printf("\n%s throughput / crypto bound (2 threads, %.0f/s):\n",
-              flags.credential.c_str(), crypto2);
+  std::printf("\n%s throughput / crypto bound (2 threads, %.0f/s):\n", flags.credential.c_str(),
+              crypto2);
   for (const auto& [transport, tput] : peaks) {
     std::printf("  %-4s %8.0f/s = %5.1f%%\n", transport.c_str(), tput, 100 * tput / crypto2);
   }

@@ -130,8 +130,8 @@ TEST_F(SvidInteropRejectTest, RefusesATamperedSignatureAnotherCaAndAnotherId) {
   der.back() ^= 0x01;
   auto tampered = ParseCertificateDer(der);
   ASSERT_TRUE(tampered.ok()) << tampered.status();
-  test::ProcessResult r = RunCheck(
-      {"--bundle", bundle_path, "--svid", Write("tampered.pem", *CertificateToPem(tampered->get()))});
+  test::ProcessResult r = RunCheck({"--bundle", bundle_path, "--svid",
+                                    Write("tampered.pem", *CertificateToPem(tampered->get()))});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_THAT(r.output, HasSubstr("no path from the SVID to a bundle certificate"));
 

@@ -331,10 +331,10 @@ CertificateExchange::~CertificateExchange() = default;
 CertificateResult CertificateExchange::IssueSvid(const SvidExchangeRequest& req,
                                                  const RequestContext& ctx) const {
   Issuance is(*rep_, ctx, CredentialKindName(CredentialKind::kX509Svid));
-  if (auto rejected = is.Precheck(rep_->options.x509_enabled, kX509Off,
-                                  {{!req.subject_token.empty(), kNoSubjectToken},
-                                   {!req.csr.empty(), kNoCsr}},
-                                  req.lifetime)) {
+  if (auto rejected =
+          is.Precheck(rep_->options.x509_enabled, kX509Off,
+                      {{!req.subject_token.empty(), kNoSubjectToken}, {!req.csr.empty(), kNoCsr}},
+                      req.lifetime)) {
     return *rejected;
   }
   is.record().requested_lifetime = req.lifetime.value_or(absl::ZeroDuration());
@@ -358,12 +358,12 @@ CertificateResult CertificateExchange::IssueSvid(const SvidExchangeRequest& req,
 CertificateResult CertificateExchange::IssueSsh(const SshExchangeRequest& req,
                                                 const RequestContext& ctx) const {
   Issuance is(*rep_, ctx, CredentialKindName(CredentialKind::kSsh));
-  if (auto rejected = is.Precheck(
-          rep_->options.ssh_enabled,
-          "SSH certificate issuance is turned off on this issuer (ssh.enabled: false)",
-          {{!req.subject_token.empty(), kNoSubjectToken},
-           {!req.public_key.empty(), "an OpenSSH public key line is required"}},
-          req.lifetime)) {
+  if (auto rejected =
+          is.Precheck(rep_->options.ssh_enabled,
+                      "SSH certificate issuance is turned off on this issuer (ssh.enabled: false)",
+                      {{!req.subject_token.empty(), kNoSubjectToken},
+                       {!req.public_key.empty(), "an OpenSSH public key line is required"}},
+                      req.lifetime)) {
     return *rejected;
   }
   LedgerRecord& rec = is.record();

@@ -4,8 +4,8 @@
 #ifndef WRIT_ISSUER_EXCHANGE_CERTIFICATE_EXCHANGE_INTERNAL_H_
 #define WRIT_ISSUER_EXCHANGE_CERTIFICATE_EXCHANGE_INTERNAL_H_
 
-#include <memory>
 #include <initializer_list>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>

@@ -177,7 +177,6 @@ TEST_F(IntermediateCaTest, APreparedKeyWithoutCertificateCannotBecomeActive) {
   const KeyInfo next = Find(km->List(), KeyPurpose::kX509Ca, KeyState::kPrepared);
   EXPECT_FALSE(next.has_certificate);
   EXPECT_TRUE(Exists(next.csr_path));
-
 }
 
 TEST_F(IntermediateCaTest, RefusesACertificateForAnotherKey) {

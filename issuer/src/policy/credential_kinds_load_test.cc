@@ -268,11 +268,11 @@ TEST(CredentialKindsLoadTest, X509RulesMustBeInTheIssuersTrustDomain) {
                                     "      audiences: [a]\n")}},
                   options)
                   .ok());
-  EXPECT_TRUE(PolicyEngine::FromSources(
-                  {{"p.yaml", Grant("      subject: \"spiffe://{org}.example/ci\"\n"
-                                    "      credentials: [x509-svid]\n")}},
-                  options)
-                  .ok());
+  EXPECT_TRUE(
+      PolicyEngine::FromSources({{"p.yaml", Grant("      subject: \"spiffe://{org}.example/ci\"\n"
+                                                  "      credentials: [x509-svid]\n")}},
+                                options)
+          .ok());
 }
 
 TEST(CredentialKindsLoadTest, SelfTestFormatErrors) {

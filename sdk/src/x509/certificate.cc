@@ -220,7 +220,8 @@ absl::Status AddExtensions(const CertificateTemplate& tmpl, X509* cert, const X5
     }
     SslPtr<ASN1_STRING> value(ASN1_OCTET_STRING_new());
     if (value == nullptr ||
-        ASN1_OCTET_STRING_set(value.get(), reinterpret_cast<const unsigned char*>(raw.der_value.data()),
+        ASN1_OCTET_STRING_set(value.get(),
+                              reinterpret_cast<const unsigned char*>(raw.der_value.data()),
                               static_cast<int>(raw.der_value.size())) != 1) {
       return OpenSslError(absl::StatusCode::kInternal, "encoding an extra extension");
     }
@@ -257,9 +258,9 @@ absl::Status CopySpki(const X509_PUBKEY* from, X509_PUBKEY* to) {
   }
   SslPtr<ASN1_OBJECT> alg_copy(OBJ_dup(alg_oid));
   auto* bits_copy = static_cast<unsigned char*>(OPENSSL_memdup(bits, bits_len));
-  const bool copied = alg_copy != nullptr && bits_copy != nullptr &&
-                      (param_copy != nullptr || param_type == V_ASN1_UNDEF ||
-                       param_type == V_ASN1_NULL);
+  const bool copied =
+      alg_copy != nullptr && bits_copy != nullptr &&
+      (param_copy != nullptr || param_type == V_ASN1_UNDEF || param_type == V_ASN1_NULL);
   if (!copied || X509_PUBKEY_set0_param(to, alg_copy.get(), param_type, param_copy, bits_copy,
                                         bits_len) != 1) {
     OPENSSL_free(bits_copy);

@@ -59,6 +59,26 @@ absl::Status RunOpenssl(const std::vector<std::string>& args) {
   return absl::OkStatus();
 }
 
+absl::Status SvidCheck(const std::string& svid_pem, const std::string& bundle_pem,
+                       const std::string& expect_id, std::string* facts_json) {
+  TempFiles files;
+  absl::StatusOr<test::ProcessResult> r = test::RunProcess(
+      {WRIT_PYTHON, "-s", WRIT_SVID_CHECK_PY, "--bundle", files.Write("bundle.pem", bundle_pem),
+       "--svid", files.Write("svid.pem", svid_pem), "--trust-domain", kTrustDomain, "--expect-id",
+       expect_id, "--facts-oid", kFactsOid},
+      absl::Seconds(60));
+  if (!r.ok()) return r.status();
+  if (r->exit_code != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("svid_check.py exited ", r->exit_code, ": ", r->output));
+  }
+  if (facts_json != nullptr) {
+    const size_t at = r->output.find("\"facts\": ");
+    *facts_json = at == std::string::npos ? "" : r->output.substr(at + 9);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status OpensslVerify(const std::string& svid_pem, const std::string& bundle_pem) {
   absl::StatusOr<std::vector<SslPtr<X509>>> chain = ParseCertificateChainPem(svid_pem);
   if (!chain.ok()) return chain.status();

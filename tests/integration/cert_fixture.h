@@ -88,6 +88,13 @@ Workload NewWorkload(KeySpec spec = KeySpec::kEcP256, const CertificateRequestTe
 // kFailedPrecondition with its output.
 absl::Status RunOpenssl(const std::vector<std::string>& args);
 
+// SvidCheck runs the independent SPIFFE check (tests/interop/svid_check.py,
+// python3-cryptography) on `svid_pem` against `bundle_pem`, with the
+// fixture's trust domain and facts OID; OK when every rule holds. Returns
+// the facts it decoded (JSON) in `facts_json`.
+absl::Status SvidCheck(const std::string& svid_pem, const std::string& bundle_pem,
+                       const std::string& expect_id, std::string* facts_json = nullptr);
+
 // OpensslVerify runs `openssl verify -CAfile <bundle> [-untrusted <chain>]
 // <leaf>` on the PEM texts (`svid_pem` is the leaf followed by any chain).
 absl::Status OpensslVerify(const std::string& svid_pem, const std::string& bundle_pem);

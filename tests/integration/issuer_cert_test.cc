@@ -39,6 +39,10 @@ TEST_F(IssuerCertTest, SvidOverHttpVerifiesWithOpensslAndIsRecordedBySerial) {
   EXPECT_EQ(JsonString(r.body, "spiffe_id"), kGrantedSubject);
   EXPECT_EQ(JsonString(r.body, "rule"), "ci-svid");
   EXPECT_OK(OpensslVerify(svid, bundle));
+  // The independent SPIFFE check, and the rule's include_claims as facts.
+  std::string facts;
+  EXPECT_OK(SvidCheck(svid, bundle, kGrantedSubject, &facts));
+  EXPECT_THAT(facts, HasSubstr(R"([["repository", "acme/app"], ["ref", "refs/heads/main"]])"));
   EXPECT_THAT(UriSans(svid), ElementsAre(kGrantedSubject));
   // The bundle in the answer is what /v1/bundle.pem publishes.
   EXPECT_EQ(HttpGet(url("/v1/bundle.pem")).body, bundle);
@@ -192,6 +196,7 @@ TEST_F(IssuerCertTest, SvidOverGrpc) {
   ASSERT_TRUE(call.status.ok()) << call.status.error_message();
   EXPECT_EQ(resp.spiffe_id(), kGrantedSubject);
   EXPECT_OK(OpensslVerify(resp.x509_svid_pem(), resp.bundle_pem()));
+  EXPECT_OK(SvidCheck(resp.x509_svid_pem(), resp.bundle_pem(), kGrantedSubject));
   issuer::LedgerRecord rec = RecordOfSerial(resp.serial());
   EXPECT_EQ(rec.request_id, call.request_id);
   EXPECT_EQ(rec.transport, "grpc");

@@ -199,6 +199,7 @@ void IssuerFixture::StartServer(FixtureOptions options) {
   agents.fetch_timeout = absl::Seconds(2);
   config.trusted_issuers = {ci, agents};
   config.x509.trust_domain = kTrustDomain;
+  config.x509.facts_extension_oid = kFactsOid;
   if (options.grpc_tls) {
     const std::string key = root_ + "/grpc-tls.key", cert = root_ + "/grpc-tls.crt";
     const std::string cmd = absl::StrCat(

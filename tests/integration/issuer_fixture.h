@@ -41,6 +41,8 @@ inline constexpr char kAgentSubject[] = "agent:build-bot";
 inline constexpr char kDeployAudience[] = "https://deploy.acme.example";
 inline constexpr char kGrantedSubject[] = "spiffe://acme.example/ci/acme/app";
 inline constexpr char kTrustDomain[] = "acme.example";
+// kFactsOid: the attested-facts extension of the fixture's SVIDs.
+inline constexpr char kFactsOid[] = "1.3.6.1.4.1.99999.1";
 
 // kCiClaims are the claims of a workload token that rule "ci-deploy" allows.
 inline constexpr char kCiClaims[] =

@@ -71,6 +71,7 @@ TEST_F(IssuerRenewalTest, RenewsOverMutualTlsWithoutAnAttestation) {
   EXPECT_EQ(resp.spiffe_id(), kGrantedSubject);
   EXPECT_NE(resp.serial(), first.serial);
   EXPECT_OK(OpensslVerify(resp.x509_svid_pem(), resp.bundle_pem()));
+  EXPECT_OK(SvidCheck(resp.x509_svid_pem(), resp.bundle_pem(), kGrantedSubject));
   issuer::LedgerRecord original = RecordOfSerial(first.serial);
   issuer::LedgerRecord rec = RecordOfSerial(resp.serial());
   EXPECT_EQ(rec.request_id, call.request_id);

@@ -305,17 +305,18 @@ TEST(ParseIssuerConfigTest, TrustDomainMustBeASpiffeTrustDomain) {
 }
 
 TEST(ParseIssuerConfigTest, FactsExtensionOidMustBeDotted) {
-  for (const char* bad : {"1", "1.", ".1", "1..2", "3.1", "1.40", "0.99", "1.02", "a.b", "1.2.x",
-                          "2.25.1234567890123456789012345678901234567890", "1 .2",
-                          "2.25.219598111397571597917930807101480163434.1", "1.3.6.1.4.1.2147483648"}) {
+  for (const char* bad :
+       {"1", "1.", ".1", "1..2", "3.1", "1.40", "0.99", "1.02", "a.b", "1.2.x",
+        "2.25.1234567890123456789012345678901234567890", "1 .2",
+        "2.25.219598111397571597917930807101480163434.1", "1.3.6.1.4.1.2147483648"}) {
     std::vector<std::string> errors =
         Errors(absl::StrCat("x509: {facts_extension_oid: '", bad, "'}\n"));
     ASSERT_EQ(errors.size(), 1u) << bad;
     EXPECT_THAT(errors[0], HasSubstr("x509.facts_extension_oid: \"")) << bad;
     EXPECT_THAT(errors[0], HasSubstr("is not a dotted OID")) << bad;
   }
-  for (const char* good : {"1.3.6.1.4.1.99999.1", "2.999", "0.39", "2.25.0",
-                           "1.3.6.1.4.1.2147483647.1"}) {
+  for (const char* good :
+       {"1.3.6.1.4.1.99999.1", "2.999", "0.39", "2.25.0", "1.3.6.1.4.1.2147483647.1"}) {
     EXPECT_EQ(MustParse(absl::StrCat("x509: {facts_extension_oid: '", good, "'}\n"))
                   .x509.facts_extension_oid,
               good);

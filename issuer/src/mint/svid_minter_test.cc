@@ -508,8 +508,8 @@ TEST_F(SvidMinterTest, NewRefusesBadConfiguration) {
         << oid;
   }
   // Arcs of 2^31 and more (a 2.25 UUID arc) break Go's and Python's parsers.
-  for (const char* oid : {"2.25.219598111397571597917930807101480163434.1", "1.3.6.1.4.1.2147483648",
-                          "1.3.6.1.4.1.99999999999"}) {
+  for (const char* oid : {"2.25.219598111397571597917930807101480163434.1",
+                          "1.3.6.1.4.1.2147483648", "1.3.6.1.4.1.99999999999"}) {
     SvidMinterOptions options;
     options.facts_extension_oid = oid;
     EXPECT_THAT(make(Ref(ca_.get()), Ref(ca_key_.get()), options).message(), HasSubstr("2^31"))

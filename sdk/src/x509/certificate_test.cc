@@ -295,8 +295,8 @@ TEST(CertificateSpkiCopyTest, MatchesReencodingByteForByte) {
   SslPtr<EVP_PKEY> issuer_key = Key(KeySpec::kEd25519);
   SslPtr<X509> issuer = SelfSigned(issuer_key.get());
   ASSERT_NE(issuer, nullptr);
-  for (KeySpec spec :
-       {KeySpec::kEcP256, KeySpec::kEcP384, KeySpec::kEcP521, KeySpec::kEd25519, KeySpec::kRsa2048}) {
+  for (KeySpec spec : {KeySpec::kEcP256, KeySpec::kEcP384, KeySpec::kEcP521, KeySpec::kEd25519,
+                       KeySpec::kRsa2048}) {
     SslPtr<EVP_PKEY> key = Key(spec);
     absl::StatusOr<std::string> der = CertificateRequest::CreateDer(key.get(), {});
     ASSERT_TRUE(der.ok()) << der.status();

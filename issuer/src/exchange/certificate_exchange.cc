@@ -140,7 +140,7 @@ CertificateResult Issuance::Finish(absl::Status status, const char* oauth_error)
   const absl::StatusCode code = status.code();
   out_.status = std::move(status);
   out_.oauth_error = out_.status.ok() ? "" : oauth_error;
-  if (attested_ != nullptr &&
+  if (attested_.has_value() &&
       (code == absl::StatusCode::kUnavailable || code == absl::StatusCode::kInternal)) {
     rep_.attestor->Forget(*attested_);
   }
@@ -152,11 +152,24 @@ CertificateResult Issuance::Deny(const char* oauth_error, std::string reason) {
   return Finish(absl::PermissionDeniedError(reason), oauth_error);
 }
 
-void Issuance::Attested(const AttestedIdentity* identity) {
-  attested_ = identity;
-  rec_.attested_issuer = identity->issuer;
-  rec_.attested_subject = identity->subject;
-  rec_.attested_issuer_name = identity->issuer_name;
+std::optional<CertificateResult> Issuance::AttestAndDecide(const std::string& subject_token,
+                                                           PolicyRequest request,
+                                                           Decision* decision) {
+  absl::StatusOr<AttestedIdentity> identity = rep_.attestor->Attest(subject_token);
+  if (!identity.ok()) {
+    auto [status, code] = AttestationFailure(identity.status());
+    return Finish(status, code);
+  }
+  attested_ = *std::move(identity);
+  rec_.attested_issuer = attested_->issuer;
+  rec_.attested_subject = attested_->subject;
+  rec_.attested_issuer_name = attested_->issuer_name;
+  request.client_address = rec_.client_address;
+  request.now = rec_.time;
+  *decision = rep_.policy->Decide(*attested_, request);
+  FillDecision(*decision);
+  if (!decision->allowed || !decision->grant.has_value()) return DenyDecision(*decision);
+  return std::nullopt;
 }
 
 void Issuance::FillAttestation(const LedgerRecord& original) {
@@ -338,20 +351,12 @@ CertificateResult CertificateExchange::IssueSvid(const SvidExchangeRequest& req,
     return *rejected;
   }
   is.record().requested_lifetime = req.lifetime.value_or(absl::ZeroDuration());
-  absl::StatusOr<AttestedIdentity> identity = rep_->attestor->Attest(req.subject_token);
-  if (!identity.ok()) {
-    auto [status, code] = AttestationFailure(identity.status());
-    return is.Finish(status, code);
+  Decision decision;
+  if (auto refused = is.AttestAndDecide(
+          req.subject_token, {.kind = CredentialKind::kX509Svid, .lifetime = req.lifetime},
+          &decision)) {
+    return *refused;
   }
-  is.Attested(&*identity);
-  PolicyRequest preq;
-  preq.kind = CredentialKind::kX509Svid;
-  preq.lifetime = req.lifetime;
-  preq.client_address = ctx.client_address;
-  preq.now = is.record().time;
-  Decision decision = rep_->policy->Decide(*identity, preq);
-  is.FillDecision(decision);
-  if (!decision.allowed || !decision.grant.has_value()) return is.DenyDecision(decision);
   return is.MintSvid(decision, req.csr);
 }
 
@@ -368,21 +373,14 @@ CertificateResult CertificateExchange::IssueSsh(const SshExchangeRequest& req,
   }
   LedgerRecord& rec = is.record();
   rec.requested_lifetime = req.lifetime.value_or(absl::ZeroDuration());
-  absl::StatusOr<AttestedIdentity> identity = rep_->attestor->Attest(req.subject_token);
-  if (!identity.ok()) {
-    auto [status, code] = AttestationFailure(identity.status());
-    return is.Finish(status, code);
+  Decision decision;
+  if (auto refused = is.AttestAndDecide(req.subject_token,
+                                        {.kind = CredentialKind::kSsh,
+                                         .ssh_principals = req.principals,
+                                         .lifetime = req.lifetime},
+                                        &decision)) {
+    return *refused;
   }
-  is.Attested(&*identity);
-  PolicyRequest preq;
-  preq.kind = CredentialKind::kSsh;
-  preq.ssh_principals = req.principals;
-  preq.lifetime = req.lifetime;
-  preq.client_address = ctx.client_address;
-  preq.now = rec.time;
-  Decision decision = rep_->policy->Decide(*identity, preq);
-  is.FillDecision(decision);
-  if (!decision.allowed || !decision.grant.has_value()) return is.DenyDecision(decision);
   const Grant& grant = *decision.grant;
   if (grant.kind != CredentialKind::kSsh) {
     return is.Deny(

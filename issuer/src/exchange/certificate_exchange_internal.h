@@ -103,9 +103,16 @@ class Issuance {
   // Deny finishes with kPermissionDenied and `oauth_error`, `reason` recorded.
   CertificateResult Deny(const char* oauth_error, std::string reason);
 
-  // Attested notes the identity the attestor returned (owned by the caller,
-  // which keeps it alive until Finish) and fills the record's fields of it.
-  void Attested(const AttestedIdentity* identity);
+  Issuance(const Issuance&) = delete;
+  Issuance& operator=(const Issuance&) = delete;
+
+  // AttestAndDecide attests `subject_token` (kept for the record and for
+  // Attestor::Forget on our outage) and asks the policy for `request`, with
+  // the caller's address and the record's time filled in. Returns the
+  // finished refusal (attestation failed, or the policy denied), or nothing
+  // with the allowing decision, whose grant is set, in `*decision`.
+  std::optional<CertificateResult> AttestAndDecide(const std::string& subject_token,
+                                                   PolicyRequest request, Decision* decision);
   // FillAttestation copies the attestation fields of an earlier record (a
   // renewal: nothing is attested now, so nothing is forgotten on outage).
   void FillAttestation(const LedgerRecord& original);
@@ -125,7 +132,7 @@ class Issuance {
   const CertificateExchange::Rep& rep_;
   LedgerRecord rec_;
   CertificateResult out_;
-  const AttestedIdentity* attested_ = nullptr;
+  std::optional<AttestedIdentity> attested_;  // set once attestation passed
 };
 
 // CheckLifetime is the validation both transports' lifetimes share:

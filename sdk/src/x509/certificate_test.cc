@@ -319,6 +319,31 @@ TEST(CertificateSpkiCopyTest, MatchesReencodingByteForByte) {
   }
 }
 
+// An extra extension is added as given, once; one without an OID, or one
+// repeating an extension the template already made, is refused.
+TEST(CertificateExtraExtensionTest, AddsOnceAndRefusesMissingOrRepeatedOids) {
+  SslPtr<EVP_PKEY> key = Key(KeySpec::kEcP256);
+  SslPtr<X509> issuer = SelfSigned(key.get());
+  ASSERT_NE(issuer, nullptr);
+  SslPtr<ASN1_OBJECT> custom(OBJ_txt2obj("1.3.6.1.4.1.99999.7", 1));
+  CertificateTemplate tmpl = SvidTemplate();
+  tmpl.extra_extensions.push_back(
+      {.oid = custom.get(), .critical = false, .der_value = "\x05\x00"});
+  absl::StatusOr<SslPtr<X509>> cert = IssueCertificate(tmpl, key.get(), issuer.get(), key.get());
+  ASSERT_TRUE(cert.ok()) << cert.status();
+  const int index = X509_get_ext_by_OBJ(cert->get(), custom.get(), -1);
+  ASSERT_GE(index, 0);
+  EXPECT_EQ(X509_EXTENSION_get_critical(X509_get_ext(cert->get(), index)), 0);
+
+  tmpl.extra_extensions = {{.oid = nullptr, .critical = false, .der_value = "\x05\x00"}};
+  EXPECT_EQ(IssueCertificate(tmpl, key.get(), issuer.get(), key.get()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  SslPtr<ASN1_OBJECT> san(OBJ_txt2obj("2.5.29.17", 1));  // subjectAltName
+  tmpl.extra_extensions = {{.oid = san.get(), .critical = false, .der_value = "\x30\x00"}};
+  EXPECT_EQ(IssueCertificate(tmpl, key.get(), issuer.get(), key.get()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(RandomSerialTest, IsPositiveSixteenBytesAndFresh) {
   absl::StatusOr<std::string> a = RandomSerial();
   absl::StatusOr<std::string> b = RandomSerial();

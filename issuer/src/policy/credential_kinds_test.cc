@@ -10,6 +10,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "issuer/src/policy/policy_engine.h"
+#include "issuer/src/policy/policy_test_util.h"
 
 namespace writ::issuer {
 namespace {
@@ -20,13 +21,7 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Pair;
 
-AttestedIdentity Identity(std::string issuer_name, std::string subject, std::string claims_json) {
-  absl::StatusOr<JwtClaims> claims = JwtClaims::Parse(claims_json);
-  EXPECT_TRUE(claims.ok()) << claims.status();
-  return AttestedIdentity{std::move(issuer_name), "https://issuer.example",
-                          std::move(subject),     "",
-                          absl::InfiniteFuture(), *claims};
-}
+using policy_testing::Identity;
 
 PolicyRequest Request(CredentialKind kind, std::string client_address = "") {
   PolicyRequest r;

@@ -9,6 +9,7 @@
 #include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "issuer/src/policy/policy_test_util.h"
 
 namespace writ::issuer {
 namespace {
@@ -19,13 +20,7 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Pair;
 
-AttestedIdentity Identity(std::string issuer_name, std::string subject, std::string claims_json) {
-  absl::StatusOr<JwtClaims> claims = JwtClaims::Parse(claims_json);
-  EXPECT_TRUE(claims.ok()) << claims.status();
-  return AttestedIdentity{std::move(issuer_name), "https://issuer.example",
-                          std::move(subject),     "",
-                          absl::InfiniteFuture(), *claims};
-}
+using policy_testing::Identity;
 
 // Monday 2026-11-23 10:00 UTC.
 absl::Time Monday10() { return absl::FromUnixSeconds(1795428000); }

@@ -12,7 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "issuer/src/attest/attestor.h"
-#include "issuer/src/attest/http_fetcher.h"
+#include "writ/net/http_fetcher.h"
 #include "issuer/src/attest/jwks_cache.h"
 #include "issuer/src/attest/replay_cache.h"
 #include "issuer/src/attest/trusted_issuer.h"

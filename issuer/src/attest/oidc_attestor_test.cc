@@ -13,9 +13,9 @@
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "issuer/src/attest/curl_fetcher.h"
 #include "tests/testing/status_test_util.h"
 #include "tests/testing/test_oidc_provider.h"
+#include "writ/net/curl_fetcher.h"
 
 namespace writ::issuer {
 namespace {
@@ -345,14 +345,15 @@ TEST_F(OidcAttestorTest, ConcurrentUnknownKidMissesShareOneRefresh) {
   EXPECT_EQ(idp_->jwks_requests(), 2);
 }
 
-// BlockingFetcher blocks every Get for `slow_prefix` URLs until released, and
+// BlockingFetcher blocks every request for `slow_prefix` URLs until released, and
 // passes the others to a real fetcher.
 class BlockingFetcher : public HttpFetcher {
  public:
   BlockingFetcher(std::string slow_prefix, HttpFetcher* real)
       : slow_prefix_(std::move(slow_prefix)), real_(real) {}
-  absl::StatusOr<HttpResponse> Get(absl::string_view url, const FetchLimits& limits) override {
-    if (!absl::StartsWith(url, slow_prefix_)) return real_->Get(url, limits);
+  absl::StatusOr<HttpResponse> Fetch(const HttpRequest& request,
+                                     const FetchLimits& limits) override {
+    if (!absl::StartsWith(request.url, slow_prefix_)) return real_->Fetch(request, limits);
     if (!entered_.HasBeenNotified()) entered_.Notify();
     release_.WaitForNotificationWithTimeout(absl::Seconds(10));
     return absl::UnavailableError("request to slow.example timed out");

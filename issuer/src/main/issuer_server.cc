@@ -12,7 +12,6 @@
 #include "absl/strings/str_join.h"
 #include "issuer/src/api/grpc_api.h"
 #include "issuer/src/api/http_api.h"
-#include "issuer/src/attest/curl_fetcher.h"
 #include "issuer/src/attest/oidc_attestor.h"
 #include "issuer/src/exchange/certificate_exchange.h"
 #include "issuer/src/exchange/token_exchange.h"
@@ -21,6 +20,7 @@
 #include "issuer/src/mint/jwt_minter.h"
 #include "issuer/src/policy/policy_store.h"
 #include "writ/base/status_macros.h"
+#include "writ/net/curl_fetcher.h"
 
 namespace writ::issuer {
 namespace {
@@ -150,7 +150,9 @@ absl::StatusOr<std::unique_ptr<IssuerServer>> IssuerServer::Start(IssuerConfig c
   ASSIGN_OR_RETURN(p->policies, PolicyStore::Open(c.policy_dir, popts));
   p->policy_source = std::make_unique<StorePolicySource>(p->policies.get());
 
-  p->fetcher = std::make_unique<CurlFetcher>();
+  CurlFetcher::Options fetch_options;
+  fetch_options.user_agent = "writ-issuer";
+  p->fetcher = std::make_unique<CurlFetcher>(fetch_options);
   ASSIGN_OR_RETURN(p->attestor, OidcAttestor::New(c.trusted_issuers, p->fetcher.get(), p->clock));
 
   ASSIGN_OR_RETURN(p->http, HttpApi::Bind(c.http, c.limits));

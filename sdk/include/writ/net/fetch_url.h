@@ -1,14 +1,14 @@
-// The rule for every URL the attestation stage fetches or trusts as an issuer:
+// The rule for every URL Writ fetches or trusts as an issuer:
 // https://, or http:// only on a loopback host.
-#ifndef WRIT_ISSUER_ATTEST_FETCH_URL_H_
-#define WRIT_ISSUER_ATTEST_FETCH_URL_H_
+#ifndef WRIT_NET_FETCH_URL_H_
+#define WRIT_NET_FETCH_URL_H_
 
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace writ::issuer {
+namespace writ {
 
 // FetchUrl is the origin of an accepted URL, as libcurl's URL parser reads it.
 struct FetchUrl {
@@ -32,9 +32,15 @@ bool IsLoopbackHost(absl::string_view host);
 // ParseFetchUrl parses an absolute URL and applies the scheme rule. Returns
 // kInvalidArgument, saying why, for a URL that does not parse, has no host,
 // carries user credentials or a fragment, uses a scheme other than http or
-// https, or uses http on a host that is not loopback.
-absl::StatusOr<FetchUrl> ParseFetchUrl(absl::string_view url);
+// https, or uses http on a host that is not loopback. With
+// `allow_metadata_http`, http is also accepted for the cloud instance
+// metadata address 169.254.169.254 (and nothing else).
+absl::StatusOr<FetchUrl> ParseFetchUrl(absl::string_view url, bool allow_metadata_http = false);
 
-}  // namespace writ::issuer
+// kMetadataHost is the link-local address of cloud instance metadata services
+// (Azure IMDS, ...).
+inline constexpr absl::string_view kMetadataHost = "169.254.169.254";
 
-#endif  // WRIT_ISSUER_ATTEST_FETCH_URL_H_
+}  // namespace writ
+
+#endif  // WRIT_NET_FETCH_URL_H_

@@ -1,4 +1,4 @@
-#include "issuer/src/attest/fetch_url.h"
+#include "writ/net/fetch_url.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -12,7 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 
-namespace writ::issuer {
+namespace writ {
 namespace {
 
 struct CurlUrlDeleter {
@@ -49,7 +49,7 @@ bool IsLoopbackHost(absl::string_view host) {
   return false;
 }
 
-absl::StatusOr<FetchUrl> ParseFetchUrl(absl::string_view url) {
+absl::StatusOr<FetchUrl> ParseFetchUrl(absl::string_view url, bool allow_metadata_http) {
   if (url.empty()) return absl::InvalidArgumentError("URL is empty");
   CurlUrlPtr parsed(curl_url());
   if (parsed == nullptr) return absl::ResourceExhaustedError("cannot allocate a URL parser");
@@ -83,7 +83,8 @@ absl::StatusOr<FetchUrl> ParseFetchUrl(absl::string_view url) {
     return absl::InvalidArgumentError(
         absl::StrCat("URL \"", text, "\" must use https (scheme is \"", out.scheme, "\")"));
   }
-  if (out.scheme == "http" && !IsLoopbackHost(out.host)) {
+  if (out.scheme == "http" && !IsLoopbackHost(out.host) &&
+      !(allow_metadata_http && out.host == kMetadataHost)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "URL \"", text, "\" must use https (plain http is allowed only on loopback hosts)"));
   }
@@ -95,4 +96,4 @@ absl::StatusOr<FetchUrl> ParseFetchUrl(absl::string_view url) {
   return out;
 }
 
-}  // namespace writ::issuer
+}  // namespace writ

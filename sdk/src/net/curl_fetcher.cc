@@ -1,4 +1,4 @@
-#include "issuer/src/attest/curl_fetcher.h"
+#include "writ/net/curl_fetcher.h"
 
 #include <curl/curl.h>
 
@@ -7,12 +7,14 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "issuer/src/attest/fetch_url.h"
+#include "writ/net/fetch_url.h"
 
-namespace writ::issuer {
+namespace writ {
 namespace {
 
 CURLcode GlobalInit() {
@@ -95,10 +97,18 @@ absl::Status TransferError(CURLcode rc, const char* errbuf, const Sink& sink,
 
 }  // namespace
 
-CurlFetcher::CurlFetcher() { GlobalInit(); }
+CurlFetcher::CurlFetcher(Options options) : options_(std::move(options)) { GlobalInit(); }
 
-absl::StatusOr<HttpResponse> CurlFetcher::Get(absl::string_view url, const FetchLimits& limits) {
-  absl::StatusOr<FetchUrl> origin = ParseFetchUrl(url);
+absl::StatusOr<HttpResponse> CurlFetcher::Fetch(const HttpRequest& request,
+                                                const FetchLimits& limits) {
+  const bool post = request.method == "POST";
+  if (!post && request.method != "GET") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("HTTP method \"", request.method.substr(0, 16), "\" is not supported"));
+  }
+  const absl::string_view url = request.url;
+  const bool metadata = request.allow_metadata_http;
+  absl::StatusOr<FetchUrl> origin = ParseFetchUrl(url, metadata);
   if (!origin.ok()) return origin.status();
   if (const CURLcode rc = GlobalInit(); rc != CURLE_OK) {
     return absl::UnavailableError(
@@ -110,7 +120,7 @@ absl::StatusOr<HttpResponse> CurlFetcher::Get(absl::string_view url, const Fetch
       std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(limits.total_timeout);
   std::string current(url);
   for (int hop = 0;; ++hop) {
-    absl::StatusOr<FetchUrl> target = ParseFetchUrl(current);
+    absl::StatusOr<FetchUrl> target = ParseFetchUrl(current, metadata);
     if (!target.ok()) return target.status();
     const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
@@ -121,8 +131,19 @@ absl::StatusOr<HttpResponse> CurlFetcher::Get(absl::string_view url, const Fetch
     }
     std::unique_ptr<CURL, EasyDeleter> easy(curl_easy_init());
     if (easy == nullptr) return absl::UnavailableError("libcurl could not create a handle");
-    std::unique_ptr<curl_slist, SlistDeleter> headers(
-        curl_slist_append(nullptr, "Accept: application/json"));
+    std::unique_ptr<curl_slist, SlistDeleter> headers;
+    bool has_accept = false;
+    for (const std::string& line : request.headers) {
+      if (line.find('\n') != std::string::npos || line.find('\r') != std::string::npos) {
+        return absl::InvalidArgumentError("an HTTP header line contains a line break");
+      }
+      has_accept = has_accept || absl::StartsWithIgnoreCase(line, "accept:");
+      headers.reset(curl_slist_append(headers.release(), line.c_str()));
+    }
+    if (!has_accept) {
+      headers.reset(curl_slist_append(headers.release(), "Accept: application/json"));
+    }
+    if (headers == nullptr) return absl::UnavailableError("libcurl could not build the headers");
     Sink sink;
     sink.max_bytes = limits.max_bytes;
     char errbuf[CURL_ERROR_SIZE] = {0};
@@ -131,7 +152,19 @@ absl::StatusOr<HttpResponse> CurlFetcher::Get(absl::string_view url, const Fetch
         1,
         std::min<int64_t>(absl::ToInt64Milliseconds(limits.connect_timeout), remaining.count())));
     curl_easy_setopt(h, CURLOPT_URL, current.c_str());
-    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    if (post) {
+      curl_easy_setopt(h, CURLOPT_POST, 1L);
+      curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.data());
+      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+                       static_cast<curl_off_t>(request.body.size()));
+    } else {
+      curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    }
+    if (!options_.ca_pem.empty()) {
+      curl_blob blob{const_cast<char*>(options_.ca_pem.data()), options_.ca_pem.size(),
+                     CURL_BLOB_NOCOPY};
+      curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
+    }
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
@@ -145,7 +178,7 @@ absl::StatusOr<HttpResponse> CurlFetcher::Get(absl::string_view url, const Fetch
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "writ-issuer");
+    curl_easy_setopt(h, CURLOPT_USERAGENT, options_.user_agent.c_str());
     // A proxy from the environment must never see loopback traffic.
     if (IsLoopbackHost(target->host)) curl_easy_setopt(h, CURLOPT_PROXY, "");
 
@@ -153,7 +186,8 @@ absl::StatusOr<HttpResponse> CurlFetcher::Get(absl::string_view url, const Fetch
     if (rc != CURLE_OK) return TransferError(rc, errbuf, sink, *target, limits);
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    if (!IsRedirect(status)) return HttpResponse{status, std::move(sink.body)};
+    // A POST is not replayed elsewhere: its redirect is the caller's answer.
+    if (post || !IsRedirect(status)) return HttpResponse{status, std::move(sink.body)};
 
     char* location = nullptr;
     curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &location);
@@ -180,4 +214,4 @@ absl::StatusOr<HttpResponse> CurlFetcher::Get(absl::string_view url, const Fetch
   }
 }
 
-}  // namespace writ::issuer
+}  // namespace writ

@@ -1,4 +1,4 @@
-#include "issuer/src/attest/curl_fetcher.h"
+#include "writ/net/curl_fetcher.h"
 
 #include <arpa/inet.h>
 #include <httplib.h>
@@ -15,10 +15,10 @@
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "issuer/src/attest/fetch_url.h"
 #include "tests/testing/status_test_util.h"
+#include "writ/net/fetch_url.h"
 
-namespace writ::issuer {
+namespace writ {
 namespace {
 
 using ::testing::HasSubstr;
@@ -72,6 +72,22 @@ class LoopbackServer {
     });
     server_.Get("/external", [](const httplib::Request&, httplib::Response& res) {
       res.set_redirect("http://example.com/jwks", 302);
+    });
+    server_.Post("/echo", [](const httplib::Request& req, httplib::Response& res) {
+      res.status = 201;
+      res.set_content(absl::StrCat(req.get_header_value("Content-Type"), "|",
+                                   req.get_header_value("Authorization"), "|",
+                                   req.get_header_value("Accept"), "|", req.body),
+                      "text/plain");
+    });
+    server_.Get("/headers", [](const httplib::Request& req, httplib::Response& res) {
+      res.set_content(
+          absl::StrCat(req.get_header_value("Metadata"), "|", req.get_header_value("Accept"), "|",
+                       req.get_header_value("User-Agent")),
+          "text/plain");
+    });
+    server_.Post("/post-redirect", [](const httplib::Request&, httplib::Response& res) {
+      res.set_redirect("/ok", 307);
     });
     server_.Get("/stall", [this](const httplib::Request&, httplib::Response& res) {
       release_.WaitForNotificationWithTimeout(absl::Seconds(10));
@@ -194,6 +210,58 @@ TEST_F(CurlFetcherTest, HttpsToAPlainHttpServerFailsWithUnavailable) {
   ExpectUnavailable(absl::StrCat("https://127.0.0.1:", server_.port(), "/ok"), "127.0.0.1");
 }
 
+TEST_F(CurlFetcherTest, PostsBodyAndHeaders) {
+  HttpRequest request;
+  request.method = "POST";
+  request.url = server_.Url("/echo");
+  request.headers = {"Content-Type: application/x-www-form-urlencoded",
+                     "Authorization: Bearer abc"};
+  request.body = "a=1&b=2";
+  ASSERT_OK_AND_ASSIGN(HttpResponse got, fetcher_.Fetch(request, {}));
+  EXPECT_EQ(got.status, 201);
+  EXPECT_EQ(got.body, "application/x-www-form-urlencoded|Bearer abc|application/json|a=1&b=2");
+}
+
+TEST_F(CurlFetcherTest, SendsGivenHeadersAndUserAgent) {
+  CurlFetcher::Options options;
+  options.user_agent = "writ-test/1";
+  CurlFetcher fetcher(options);
+  HttpRequest request;
+  request.url = server_.Url("/headers");
+  request.headers = {"Metadata: true", "Accept: text/plain"};
+  ASSERT_OK_AND_ASSIGN(HttpResponse got, fetcher.Fetch(request, {}));
+  EXPECT_EQ(got.body, "true|text/plain|writ-test/1");
+}
+
+TEST_F(CurlFetcherTest, PostIsNeverRedirected) {
+  HttpRequest request;
+  request.method = "POST";
+  request.url = server_.Url("/post-redirect");
+  ASSERT_OK_AND_ASSIGN(HttpResponse got, fetcher_.Fetch(request, {}));
+  EXPECT_EQ(got.status, 307);
+}
+
+TEST_F(CurlFetcherTest, RefusesOtherMethodsAndHeaderInjection) {
+  HttpRequest request;
+  request.method = "DELETE";
+  request.url = server_.Url("/ok");
+  EXPECT_EQ(fetcher_.Fetch(request, {}).status().code(), absl::StatusCode::kInvalidArgument);
+  request.method = "GET";
+  request.headers = {"X-A: b\r\nX-Injected: c"};
+  EXPECT_EQ(fetcher_.Fetch(request, {}).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(CurlFetcherTest, MetadataHttpIsOnlyForTheMetadataAddress) {
+  HttpRequest request;
+  request.url = "http://10.1.2.3/metadata/identity/oauth2/token";
+  request.allow_metadata_http = true;
+  EXPECT_EQ(fetcher_.Fetch(request, {}).status().code(), absl::StatusCode::kInvalidArgument);
+  request.url = "http://169.254.169.254/metadata/identity/oauth2/token";
+  request.allow_metadata_http = false;
+  EXPECT_EQ(fetcher_.Fetch(request, {}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_OK(ParseFetchUrl(request.url, /*allow_metadata_http=*/true));
+}
+
 TEST(FetchUrlTest, LoopbackHosts) {
   for (const char* host : {"localhost", "LOCALHOST", "127.0.0.1", "127.255.1.2", "::1", "[::1]"}) {
     EXPECT_TRUE(IsLoopbackHost(host)) << host;
@@ -221,4 +289,4 @@ TEST(FetchUrlTest, ParsesOriginWithDefaultPorts) {
 }
 
 }  // namespace
-}  // namespace writ::issuer
+}  // namespace writ

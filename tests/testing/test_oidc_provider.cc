@@ -9,11 +9,13 @@
 #include <utility>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "rapidjson/document.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
 #include "writ/base/base64url.h"
+#include "writ/base/clock.h"
 #include "writ/base/status_macros.h"
 #include "writ/crypto/keys.h"
 #include "writ/jose/jwk.h"
@@ -127,8 +129,13 @@ absl::StatusOr<std::unique_ptr<TestOidcProvider>> TestOidcProvider::Start(
   server.Get("/jwks", [self](const httplib::Request&, httplib::Response& res) {
     res.set_content(self->jwks_json(), "application/json");
   });
+  if (!idp->options_.mint_bearer.empty()) idp->ServeMintEndpoints();
   // bind_to_any_port also listens, so requests queue until the thread accepts.
-  idp->port_ = server.bind_to_any_port("127.0.0.1");
+  if (idp->options_.port != 0) {
+    idp->port_ = server.bind_to_port("127.0.0.1", idp->options_.port) ? idp->options_.port : -1;
+  } else {
+    idp->port_ = server.bind_to_any_port("127.0.0.1");
+  }
   if (idp->port_ <= 0) return absl::InternalError("test OIDC provider: cannot bind 127.0.0.1");
   idp->issuer_ = absl::StrCat("http://127.0.0.1:", idp->port_);
   idp->thread_ = std::thread([self] { self->server_->listen_after_bind(); });
@@ -142,6 +149,52 @@ absl::StatusOr<std::unique_ptr<TestOidcProvider>> TestOidcProvider::Start(
     std::this_thread::yield();
   }
   return idp;
+}
+
+void TestOidcProvider::ServeMintEndpoints() {
+  TestOidcProvider* self = this;
+  // Authorized compares the bearer; the runner's header says "bearer".
+  auto authorized = [self](const httplib::Request& req, httplib::Response& res) {
+    const std::string header = req.get_header_value("Authorization");
+    if (absl::EqualsIgnoreCase(header, absl::StrCat("bearer ", self->options_.mint_bearer))) {
+      return true;
+    }
+    res.status = 401;
+    res.set_content(R"({"message":"bad credentials"})", "application/json");
+    return false;
+  };
+  server_->Get("/github/token", [self, authorized](const httplib::Request& req,
+                                                   httplib::Response& res) {
+    if (!authorized(req, res)) return;
+    rapidjson::Document claims;
+    claims.Parse(self->options_.runner_claims_json.c_str());
+    if (claims.HasParseError() || !claims.IsObject()) claims.SetObject();
+    const std::string audience = req.get_param_value("audience");
+    if (!audience.empty()) {
+      claims.RemoveMember("aud");
+      claims.AddMember("aud", rapidjson::Value(audience.c_str(), claims.GetAllocator()),
+                       claims.GetAllocator());
+    }
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    claims.Accept(w);
+    absl::StatusOr<std::string> token = self->Mint(Clock::Real().Now(), buf.GetString());
+    if (!token.ok()) {
+      res.status = 500;
+      return;
+    }
+    res.set_content(absl::StrCat(R"({"count":1,"value":")", *token, R"("})"), "application/json");
+  });
+  server_->Post("/mint", [self, authorized](const httplib::Request& req, httplib::Response& res) {
+    if (!authorized(req, res)) return;
+    absl::StatusOr<std::string> token = self->Mint(Clock::Real().Now(), req.body);
+    if (!token.ok()) {
+      res.status = 400;
+      res.set_content(std::string(token.status().message()), "text/plain");
+      return;
+    }
+    res.set_content(*token, "text/plain");
+  });
 }
 
 TestOidcProvider::~TestOidcProvider() { Stop(); }

@@ -40,6 +40,20 @@ struct TestOidcProviderOptions {
   // providers under different kids; RotateKey still always changes the key.
   // Default: false.
   bool fresh_keys = false;
+  // mint_bearer, when set, also serves two token endpoints that require
+  // "Authorization: bearer <mint_bearer>" (else 401), minting at the real
+  // time, for examples and end-to-end scripts:
+  //   GET  /github/token?audience=A  {"count":1,"value":"<token>"}, as GitHub
+  //        Actions' runner endpoint (ACTIONS_ID_TOKEN_REQUEST_URL) answers;
+  //        claims: runner_claims_json with aud = A.
+  //   POST /mint                     body: a JSON claims object (as Mint's
+  //        claims_json); answers the token as text/plain.
+  // Default: empty (not served).
+  std::string mint_bearer;
+  // runner_claims_json are the claims of /github/token tokens. Default: "{}".
+  std::string runner_claims_json = "{}";
+  // port to bind on 127.0.0.1. Default: 0 (an ephemeral port).
+  int port = 0;
 };
 
 // TestOidcProvider serves, at its issuer URL http://127.0.0.1:PORT:
@@ -113,6 +127,7 @@ class TestOidcProvider {
   absl::StatusOr<std::shared_ptr<const Keys>> NewKeys();
   std::shared_ptr<const Keys> keys() const;
   std::string DiscoveryJson() const;
+  void ServeMintEndpoints();
 
   const TestOidcProviderOptions options_;
   std::unique_ptr<httplib::Server> server_;

@@ -72,7 +72,7 @@ struct TokenCacheOptions {
   double jitter = 0.05;
   // min_remaining: a cached token with less than this left is never
   // returned; the Get fetches (or waits for the fetch in flight) instead.
-  // Refresh points are moved before expires_at - min_remaining. A freshly
+  // Refresh points are never later than expires_at - min_remaining. A freshly
   // fetched token is returned whatever its lifetime, so tokens living no
   // longer than this are fetched for almost every Get. >= 0.
   // Default: 30 s.
@@ -83,11 +83,12 @@ struct TokenCacheOptions {
   // it returns the old token), concurrent Gets return the old token.
   // Default: true.
   bool background_refresh = true;
-  // drop_idle_keys: a key no Get asked for since its token was last fetched
-  // is not refreshed in the background, and is dropped once its token
-  // expires. false: keys are refreshed until Invalidate or eviction.
-  // Either way, an entry whose token expired (every refresh failed) is
-  // dropped. Default: true.
+  // drop_idle_keys (with background_refresh): a key no Get asked for since
+  // its token was last fetched is not refreshed, and is dropped once its
+  // token expires. false: keys are refreshed until Invalidate or eviction.
+  // Either way the refresher drops an entry whose token expired (every
+  // refresh failed). Without background_refresh, only eviction and
+  // Invalidate drop entries. Default: true.
   bool drop_idle_keys = true;
   // max_entries bounds the keys held; past it, the least recently used
   // key is dropped. >= 1. Default: 1024.

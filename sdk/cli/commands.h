@@ -48,6 +48,10 @@ absl::Status RunKeysCommand(absl::string_view name, absl::Span<const std::string
 absl::Status RunPolicyCommand(absl::string_view name, absl::Span<const std::string> args,
                               CommandEnv& env);
 
+// writ verify: check a Writ token as a relying party (verify_command.cc).
+absl::Status RunVerifyCommand(absl::string_view name, absl::Span<const std::string> args,
+                              CommandEnv& env);
+
 // RunWrit runs the whole tool: `args` are argv[1..]. Returns the exit code.
 int RunWrit(absl::Span<const std::string> args, CommandEnv& env);
 

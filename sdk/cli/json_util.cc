@@ -9,6 +9,7 @@
 #include "rapidjson/error/en.h"
 #include "rapidjson/prettywriter.h"
 #include "rapidjson/stringbuffer.h"
+#include "rapidjson/writer.h"
 
 namespace writ::cli {
 namespace {
@@ -63,6 +64,27 @@ std::string Indent(absl::string_view text, absl::string_view prefix) {
     first = false;
   }
   return out;
+}
+
+std::string FlatJson(const std::vector<JsonMember>& members) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  auto str = [&w](const std::string& s) {
+    w.String(s.c_str(), static_cast<rapidjson::SizeType>(s.size()));
+  };
+  w.StartObject();
+  for (const JsonMember& m : members) {
+    w.Key(m.name.c_str(), static_cast<rapidjson::SizeType>(m.name.size()));
+    if (!m.is_list) {
+      str(m.value);
+      continue;
+    }
+    w.StartArray();
+    for (const std::string& v : m.list) str(v);
+    w.EndArray();
+  }
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
 }
 
 }  // namespace writ::cli

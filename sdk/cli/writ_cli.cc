@@ -16,6 +16,7 @@ constexpr Command kCommands[] = {
     {"keygen", "generate a private key (PKCS#8 PEM) for a JWS algorithm", RunKeygenCommand},
     {"jwk", "print the public JWK or RFC 7638 thumbprint of a key", RunJwkCommand},
     {"jwt", "sign, verify and decode JWTs", RunJwtCommand},
+    {"verify", "check a Writ token as a relying party would", RunVerifyCommand},
     {"audit", "list the issuer's decisions from its ledger", RunAuditCommand},
     {"policy", "test and explain scope policies", RunPolicyCommand},
     {"keys", "list and rotate the issuer's signing keys", RunKeysCommand},

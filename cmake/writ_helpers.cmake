@@ -5,7 +5,9 @@
 #   writ_executable(NAME SRCS main.cc DEPS lib1)
 #
 # Every target gets the project's warnings (-Wall -Wextra -Werror) and, when
-# WRIT_SANITIZE is on, ASan + UBSan.
+# WRIT_SANITIZE is on, ASan + UBSan. Installing the SDK: cmake/writ_install.cmake.
+
+include(${CMAKE_CURRENT_LIST_DIR}/writ_install.cmake)
 
 set(WRIT_WARNINGS -Wall -Wextra -Werror -Wno-missing-field-initializers)
 # RapidJSON 1.1.0 (Debian, header-only, so inlined wherever it is used) adds
@@ -28,7 +30,8 @@ function(writ_library name)
   add_library(${name} STATIC ${ARG_SRCS})
   target_include_directories(${name} PUBLIC
     $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/sdk/include>
-    $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>)
+    $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>
+    $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
   target_link_libraries(${name} PUBLIC ${ARG_PUBLIC_DEPS} PRIVATE ${ARG_DEPS})
   writ_apply_flags(${name})
 endfunction()

@@ -8,7 +8,7 @@
 #include "absl/strings/str_split.h"
 #include "issuer/src/config/config_files.h"
 #include "issuer/src/config/duration.h"
-#include "issuer/src/spiffe/spiffe_id.h"
+#include "writ/spiffe/spiffe_id.h"
 
 namespace writ::issuer::config_internal {
 namespace {

@@ -9,7 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "issuer/src/exchange/certificate_exchange_internal.h"
-#include "issuer/src/spiffe/spiffe_id.h"
+#include "writ/spiffe/spiffe_id.h"
 #include "writ/x509/certificate.h"
 
 namespace writ::issuer {

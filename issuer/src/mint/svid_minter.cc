@@ -13,7 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "issuer/src/spiffe/spiffe_id.h"
+#include "writ/spiffe/spiffe_id.h"
 #include "writ/base/status_macros.h"
 #include "writ/crypto/digest.h"
 #include "writ/crypto/keys.h"

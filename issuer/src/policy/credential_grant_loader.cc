@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "issuer/src/policy/matchers.h"
-#include "issuer/src/spiffe/spiffe_id.h"
+#include "writ/spiffe/spiffe_id.h"
 
 namespace writ::issuer::policy_internal {
 namespace {

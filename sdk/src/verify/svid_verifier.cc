@@ -8,7 +8,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "issuer/src/spiffe/spiffe_id.h"
+#include "writ/spiffe/spiffe_id.h"
 #include "sdk/src/verify/bundle_source.h"
 #include "writ/base/status_macros.h"
 #include "writ/net/curl_fetcher.h"
@@ -18,7 +18,6 @@
 namespace writ {
 namespace {
 
-using issuer::SpiffeId;
 using verify_internal::BundleRoots;
 using verify_internal::BundleSource;
 using verify_internal::BundleSourceOptions;

@@ -1,4 +1,4 @@
-#include "issuer/src/spiffe/spiffe_id.h"
+#include "writ/spiffe/spiffe_id.h"
 
 #include <utility>
 #include <vector>
@@ -9,7 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 
-namespace writ::issuer {
+namespace writ {
 namespace {
 
 constexpr absl::string_view kScheme = "spiffe://";
@@ -100,4 +100,4 @@ absl::StatusOr<SpiffeId> SpiffeId::Parse(absl::string_view id) {
   return SpiffeId(std::string(trust_domain), std::string(path));
 }
 
-}  // namespace writ::issuer
+}  // namespace writ

@@ -1,7 +1,7 @@
 // SpiffeId: a validated SPIFFE ID, "spiffe://<trust domain>/<path>", as the
 // SPIFFE ID standard (SPIFFE-ID.md, sections 2 and 2.3) defines it.
-#ifndef WRIT_ISSUER_SPIFFE_SPIFFE_ID_H_
-#define WRIT_ISSUER_SPIFFE_SPIFFE_ID_H_
+#ifndef WRIT_SPIFFE_SPIFFE_ID_H_
+#define WRIT_SPIFFE_SPIFFE_ID_H_
 
 #include <cstddef>
 #include <string>
@@ -10,7 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace writ::issuer {
+namespace writ {
 
 // SpiffeId is an immutable, validated SPIFFE ID. Copyable; thread-compatible.
 class SpiffeId {
@@ -57,6 +57,6 @@ class SpiffeId {
   std::string path_;
 };
 
-}  // namespace writ::issuer
+}  // namespace writ
 
-#endif  // WRIT_ISSUER_SPIFFE_SPIFFE_ID_H_
+#endif  // WRIT_SPIFFE_SPIFFE_ID_H_

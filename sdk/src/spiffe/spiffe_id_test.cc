@@ -1,4 +1,4 @@
-#include "issuer/src/spiffe/spiffe_id.h"
+#include "writ/spiffe/spiffe_id.h"
 
 #include <string>
 
@@ -6,7 +6,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace writ::issuer {
+namespace writ {
 namespace {
 
 using ::testing::HasSubstr;
@@ -137,4 +137,4 @@ INSTANTIATE_TEST_SUITE_P(
         InvalidCase{"spiffe://example.org/caf\xc3\xa9", "byte 0xc3"}));
 
 }  // namespace
-}  // namespace writ::issuer
+}  // namespace writ

@@ -1,5 +1,5 @@
 // writ token against a loopback stand-in for the GitHub runner's OIDC
-// endpoint and Writ's token endpoint (real HTTP through libcurl).
+// endpoint and Writ's token endpoint (real HTTP through the SDK's Client).
 #include <httplib.h>
 #include <sys/stat.h>
 
@@ -56,7 +56,7 @@ class TokenCommandTest : public ::testing::Test {
   }
 
   int Run(std::vector<std::string> args) {
-    std::istringstream in;
+    std::istringstream in(stdin_);
     out_.str("");
     err_.str("");
     CommandEnv env{&in, &out_, &err_};
@@ -76,6 +76,7 @@ class TokenCommandTest : public ::testing::Test {
   std::map<std::string, std::string> vars_;
   std::map<std::string, std::string> form_;
   std::string gh_auth_, gh_audience_;
+  std::string stdin_;
   std::ostringstream out_, err_;
 };
 
@@ -150,6 +151,34 @@ TEST_F(TokenCommandTest, OutageIsReported) {
   EXPECT_NE(err_.str().find("temporarily_unavailable"), std::string::npos);
 }
 
+TEST_F(TokenCommandTest, JsonFormatIsATokenResponse) {
+  vars_["T"] = "x";
+  ASSERT_EQ(Run({"--issuer", issuer_, "--oidc-token-env", "T", "--format", "json"}), 0)
+      << err_.str();
+  EXPECT_EQ(out_.str(),
+            "{\"access_token\":\"writ-token\",\"issued_token_type\":\"urn:ietf:params:oauth:"
+            "token-type:access_token\",\"token_type\":\"Bearer\",\"expires_in\":300,\"scope\":"
+            "\"deploy:write\"}\n");
+}
+
+TEST_F(TokenCommandTest, TokenFromStandardInputAndActorFromFile) {
+  std::string actor = ::testing::TempDir() + "/actor.jwt";
+  std::ofstream(actor) << "actor-token\n";
+  stdin_ = "stdin-token\n";
+  ASSERT_EQ(Run({"--issuer", issuer_, "--oidc-token-file", "-", "--actor-token-file", actor}), 0)
+      << err_.str();
+  EXPECT_EQ(form_["subject_token"], "stdin-token");
+  EXPECT_EQ(form_["actor_token"], "actor-token");
+  EXPECT_EQ(form_["actor_token_type"], "urn:ietf:params:oauth:token-type:jwt");
+  std::remove(actor.c_str());
+}
+
+TEST_F(TokenCommandTest, MissingTokenFileIsAnError) {
+  EXPECT_EQ(Run({"--issuer", issuer_, "--oidc-token-file", ::testing::TempDir() + "/nope.jwt"}), 1);
+  EXPECT_NE(err_.str().find("nope.jwt"), std::string::npos) << err_.str();
+  EXPECT_TRUE(form_.empty());
+}
+
 TEST_F(TokenCommandTest, UsageErrors) {
   vars_["T"] = "x";
   EXPECT_EQ(Run({"--issuer", issuer_}), 2);  // no token source
@@ -157,6 +186,9 @@ TEST_F(TokenCommandTest, UsageErrors) {
   EXPECT_EQ(Run({"--issuer", issuer_, "--oidc-token-env", "T", "--lifetime", "soon"}), 2);
   EXPECT_EQ(Run({"--issuer", issuer_, "--oidc-token-env", "T", "--lifetime", "500ms"}), 2);
   EXPECT_EQ(Run({"--issuer", issuer_, "--oidc-token-env", "T", "--format", "xml"}), 2);
+  EXPECT_EQ(Run({"--issuer", issuer_, "--oidc-token-env", "T", "--azure-imds"}), 2);
+  EXPECT_EQ(Run({"--issuer", issuer_, "--oidc-token-env", "T", "--azure-client-id", "id"}), 2);
+  EXPECT_NE(err_.str().find("--azure-client-id goes with --azure-imds"), std::string::npos);
 }
 
 TEST_F(TokenCommandTest, RefusesPlainHttpToANonLoopbackIssuer) {

@@ -179,8 +179,11 @@ absl::StatusOr<HttpResponse> CurlFetcher::Fetch(const HttpRequest& request,
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
     curl_easy_setopt(h, CURLOPT_USERAGENT, options_.user_agent.c_str());
-    // A proxy from the environment must never see loopback traffic.
-    if (IsLoopbackHost(target->host)) curl_easy_setopt(h, CURLOPT_PROXY, "");
+    // A proxy from the environment must never see loopback traffic, nor the
+    // instance metadata service's tokens (IMDS must be reached directly).
+    if (IsLoopbackHost(target->host) || target->host == kMetadataHost) {
+      curl_easy_setopt(h, CURLOPT_PROXY, "");
+    }
 
     const CURLcode rc = curl_easy_perform(h);
     if (rc != CURLE_OK) return TransferError(rc, errbuf, sink, *target, limits);

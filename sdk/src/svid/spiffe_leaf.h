@@ -1,6 +1,6 @@
 // Internal: the SPIFFE checks the X509Source and the gRPC credentials share:
-// SPIFFE ID syntax (SPIFFE-ID.md section 2, the rules the issuer's SpiffeId
-// enforces) and the one-URI-SAN rule of X.509-SVIDs (X509-SVID.md 2).
+// SPIFFE ID syntax (writ/spiffe/spiffe_id.h, SPIFFE-ID.md section 2)
+// and the one-URI-SAN rule of X.509-SVIDs (X509-SVID.md 2).
 #ifndef WRIT_SDK_SRC_SVID_SPIFFE_LEAF_H_
 #define WRIT_SDK_SRC_SVID_SPIFFE_LEAF_H_
 

@@ -149,7 +149,7 @@ TEST_F(X509SourceTest, RefusesLeafWhoseUriIsNotSpiffe) {
   absl::Status status = NewWith(
       [&](const EVP_PKEY* key) { return Answer(key, {"https://acme.example/ns/prod/sa/web"}); });
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(status.message(), HasSubstr("is not a SPIFFE ID"));
+  EXPECT_THAT(status.message(), HasSubstr("invalid SPIFFE ID"));
 }
 
 TEST_F(X509SourceTest, RefusesLeafNamingAnotherId) {

@@ -92,13 +92,18 @@ struct AzureImdsOptions : SourceOptions {
   // resource overrides the audience passed to Token() as the `resource`
   // parameter. Default: empty (use the audience).
   std::string resource;
+  // retry_delay is the wait before the first retry, doubled before each
+  // next one (never past the timeout). Default: 1 s.
+  absl::Duration retry_delay = absl::Seconds(1);
 };
 
 // NewAzureImdsSource asks IMDS for a token (GET with "Metadata: true" and
 // api-version, resource [, client_id]) and returns its access_token. IMDS's
 // transient answers (HTTP 404, 410, 429, 5xx) are retried up to 3 times
-// with backoff within the timeout; its error JSON is reported as
-// "<error>: <error_description>".
+// with backoff within the timeout, then reported as kUnavailable; another
+// error answer (400: no such identity, a bad resource) is kFailedPrecondition
+// at once. Its error JSON is reported as "<error>: <error_description>". An
+// unreachable IMDS (not an Azure VM) is kUnavailable, not retried.
 std::shared_ptr<AttestationSource> NewAzureImdsSource(AzureImdsOptions options = {});
 
 // NewCallbackSource calls `fn` for every token.

@@ -43,6 +43,7 @@ struct ClientOptions {
   // (the audience Writ's trusted-issuer config accepts). Default: issuer_url.
   std::string attestation_audience;
   // ca_pem replaces the system trust store for https to Writ (a private CA).
+  // Must be empty when `fetcher` is given (configure that fetcher instead).
   // Default: empty.
   std::string ca_pem;
   // timeout bounds each call to Writ (connect 2 s of it). Default: 10 s.
@@ -78,12 +79,16 @@ struct SshCertificateReply {
 // Client talks to one Writ issuer. Thread-safe; holds no tokens.
 //
 // Errors: Writ's refusals come back with the issuer's reason in the message
-// ("writ refused: invalid_scope: ...") and a code by kind: kInvalidArgument
-// (invalid_request), kUnauthenticated (invalid_grant, unauthorized_client:
-// the attestation was not accepted), kPermissionDenied (invalid_scope,
-// invalid_target: the policy said no), kResourceExhausted (HTTP 429),
-// kUnavailable (Writ or the attestation source unreachable, or HTTP 5xx).
-// An attestation source's failure is passed through with its own code.
+// ("the issuer refused: invalid_scope: <description> (request_id <id>)") and
+// a code by kind: kInvalidArgument (invalid_request, unsupported_grant_type;
+// also a request refused before sending it), kUnauthenticated (invalid_grant,
+// unauthorized_client, invalid_client: the attestation was not accepted),
+// kPermissionDenied (invalid_scope, invalid_target, access_denied: the
+// policy said no), kResourceExhausted (HTTP 429), kUnimplemented (HTTP 404:
+// an issuer without that endpoint), kUnavailable (Writ unreachable, HTTP
+// 5xx, or a 200 answer without the promised fields). An attestation source's
+// failure is passed through with its own code ("attestation from <source>
+// failed: ..."). No message ever holds a token.
 class Client {
  public:
   // New checks the options. Returns kInvalidArgument naming the field.
@@ -91,7 +96,10 @@ class Client {
   virtual ~Client() = default;
 
   // ExchangeToken gets a fresh attestation token and exchanges it
-  // (POST /oauth2/token, RFC 8693). No caching.
+  // (POST /oauth2/token, RFC 8693; the lifetime goes as Writ's
+  // requested_lifetime, in whole seconds). No caching. A scope that RFC 6749
+  // does not allow (empty, with a space) or a lifetime under 1 s is
+  // kInvalidArgument before anything is sent.
   virtual absl::StatusOr<Token> ExchangeToken(const TokenRequest& request) = 0;
 
   // MintX509Svid sends a PEM CSR (POST /v1/x509-svid) with a fresh

@@ -23,7 +23,8 @@ namespace writ {
 //     most 3, and only when the Location has the same scheme, host and port
 //     as the first URL; any other redirect fails the request. A POST is never
 //     redirected: its 3xx answer is returned as a response;
-//   - no proxy for loopback hosts; no compression; no cookies.
+//   - no proxy for loopback hosts or the metadata address; no compression;
+//     no cookies.
 // curl_global_init runs once per process, on first construction.
 // Thread-safe; holds no state between requests.
 class CurlFetcher final : public HttpFetcher {

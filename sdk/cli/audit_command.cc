@@ -70,6 +70,7 @@ std::string TextLine(const LedgerRecord& r) {
                    " sub=", Field(r.attested_subject), " granted_sub=", Field(r.granted_subject),
                    " aud=", Field(r.granted_audience), " scopes=", List(r.granted_scopes),
                    " rule=", Field(r.rule), " jti=", Field(r.jti));
+  if (!r.actors.empty()) absl::StrAppend(&line, " act=", List(r.actors));
   if (!r.credential_kind.empty()) absl::StrAppend(&line, " kind=", Field(r.credential_kind));
   if (!r.signing_key.empty()) absl::StrAppend(&line, " key=", Field(r.signing_key));
   if (!r.principals.empty()) absl::StrAppend(&line, " principals=", List(r.principals));

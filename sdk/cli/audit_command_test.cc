@@ -134,13 +134,15 @@ TEST_F(AuditCommandTest, CertificateFieldsFollowTheJwtFields) {
   issuer::LedgerRecord svid = Record("c1", absl::Seconds(5), "erin", "allow");
   svid.credential_kind = "x509-svid";
   svid.renewed_from = "0a1b";
+  svid.actors = {"agent:triage-bot"};
   ASSERT_TRUE(ledger_->Append(ssh).ok());
   ASSERT_TRUE(ledger_->Append(svid).ok());
   RunResult r = Run({"audit", "list", "--ledger", dir_, "--limit", "2"});
   ASSERT_EQ(r.code, kExitOk) << r.err;
   std::vector<std::string> lines = absl::StrSplit(r.out, '\n', absl::SkipEmpty());
   ASSERT_EQ(lines.size(), 2u);
-  EXPECT_THAT(lines[0], HasSubstr(" jti=jti-c1 kind=x509-svid renewed_from=0a1b"));
+  EXPECT_THAT(lines[0],
+              HasSubstr(" jti=jti-c1 act=agent:triage-bot kind=x509-svid renewed_from=0a1b"));
   EXPECT_THAT(
       lines[1],
       HasSubstr(" jti=jti-c0 kind=ssh key=5f0c2a principals=deploy,ops? source=10.0.0.0/8"));

@@ -48,6 +48,15 @@ absl::Status RunKeysCommand(absl::string_view name, absl::Span<const std::string
 absl::Status RunPolicyCommand(absl::string_view name, absl::Span<const std::string> args,
                               CommandEnv& env);
 
+// writ cert: an X.509-SVID as key, certificate and bundle files
+// (cert_command.cc).
+absl::Status RunCertCommand(absl::string_view name, absl::Span<const std::string> args,
+                            CommandEnv& env);
+
+// writ ssh: an SSH certificate for an existing or a new key (ssh_command.cc).
+absl::Status RunSshCommand(absl::string_view name, absl::Span<const std::string> args,
+                           CommandEnv& env);
+
 // writ verify: check a Writ token as a relying party (verify_command.cc).
 absl::Status RunVerifyCommand(absl::string_view name, absl::Span<const std::string> args,
                               CommandEnv& env);

@@ -21,6 +21,8 @@ packages=(
   openssl python3 python3-jwt python3-jwcrypto python3-cryptography
   # OpenSSH client and server: the SSH certificate login test runs a real sshd
   openssh-client openssh-server
+  # the examples' run-local.sh scripts call HTTP APIs the way a CI step does
+  curl
 )
 if [[ "${1:-}" == "--fuzz" ]]; then
   packages+=(clang libclang-rt-14-dev)

@@ -28,8 +28,8 @@ absl::Status RunCertCommand(absl::string_view name, absl::Span<const std::string
                 "sent anywhere), svid.pem (the SVID, leaf first) and bundle.pem (the trust\n"
                 "domain's CA certificates, to verify peers). Prints the SPIFFE ID.\n"
                 "  writ cert --oidc-token-file /var/run/secrets/tokens/writ --dir /run/svid\n"
-                "Exit codes: 0 issued, 1 refused or failed (the issuer's reason on stderr),\n"
-                "2 usage error.");
+                "Exit codes: 0 issued, 1 failed, 2 usage error, 3 refused (the issuer's\n"
+                "reason on stderr), 4 issuer or token source unreachable (retry later).");
   workload.Register(flags,
                     "raw: the SPIFFE ID; json: ID, serial, expiry and file names; env: "
                     "WRIT_SVID_*=... lines");

@@ -393,7 +393,7 @@ TEST_F(CliTest, VerifyRejectsExpiredTokenExactlyAtExpiryPlusLeeway) {
   EXPECT_EQ(Run(args).code, kExitOk);
   clock_.Set(absl::FromUnixSeconds(1'700'000'010));
   RunResult r = Run(args);
-  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_EQ(r.code, kExitRefused);
   EXPECT_THAT(r.out, IsEmpty());
   EXPECT_EQ(r.err, "writ: token rejected: token expired at 2023-11-14T22:13:20Z\n");
 }
@@ -404,7 +404,7 @@ TEST_F(CliTest, VerifyFailureIsOneLineWithoutTheToken) {
   const std::string token = Sign(key, Claims(1'700'000'300));
   RunResult r = Run({"jwt", "verify", "--jwks", jwks, "--iss", "https://evil.example", "--aud",
                      "api", "--token", token});
-  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_EQ(r.code, kExitRefused);
   EXPECT_THAT(r.err, StartsWith("writ: token rejected: "));
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1);
   EXPECT_THAT(r.err, Not(HasSubstr(token.substr(token.rfind('.') + 1))));
@@ -542,7 +542,7 @@ TEST_F(CliTest, DemoRunsAndNeverPrintsAPrivateKey) {
 TEST(ExitCodeTest, ErrorLineIsOneLineWithoutControlBytes) {
   std::ostringstream err;
   EXPECT_EQ(ExitCode(absl::UnauthenticatedError("bad \"typ\" x\n\x1b[31mforged"), err),
-            kExitFailure);
+            kExitRefused);
   EXPECT_EQ(err.str(), "writ: bad \"typ\" x??[31mforged\n");
 }
 
@@ -553,6 +553,14 @@ TEST(ExitCodeTest, MapsStatusesToExitCodes) {
   EXPECT_EQ(ExitCode(UsageError("writ x", "bad flag"), err), kExitUsage);
   EXPECT_EQ(err.str(), "writ x: bad flag (see 'writ x --help')\n");
   EXPECT_FALSE(IsUsageError(absl::InvalidArgumentError("writ x: bad flag")));
+  // "No" and "not now" are told apart, so a pipeline retries only the second.
+  EXPECT_EQ(ExitCode(absl::PermissionDeniedError("invalid_scope"), err), kExitRefused);
+  EXPECT_EQ(ExitCode(absl::UnauthenticatedError("bad signature"), err), kExitRefused);
+  EXPECT_EQ(ExitCode(absl::UnavailableError("connect failed"), err), kExitUnavailable);
+  EXPECT_EQ(ExitCode(absl::DeadlineExceededError("timeout"), err), kExitUnavailable);
+  EXPECT_EQ(ExitCode(absl::ResourceExhaustedError("HTTP 429"), err), kExitUnavailable);
+  EXPECT_EQ(ExitCode(absl::FailedPreconditionError("no env"), err), kExitFailure);
+  EXPECT_EQ(ExitCode(absl::InvalidArgumentError("bad file"), err), kExitFailure);
 }
 
 // ------------------------------------------------------------------- io

@@ -83,7 +83,17 @@ int ExitCode(const absl::Status& status, std::ostream& err) {
     return kExitUsage;
   }
   err << "writ: " << line << "\n";
-  return kExitFailure;
+  switch (status.code()) {
+    case absl::StatusCode::kPermissionDenied:
+    case absl::StatusCode::kUnauthenticated:
+      return kExitRefused;
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDeadlineExceeded:
+    case absl::StatusCode::kResourceExhausted:
+      return kExitUnavailable;
+    default:
+      return kExitFailure;
+  }
 }
 
 }  // namespace writ::cli

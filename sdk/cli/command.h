@@ -5,6 +5,9 @@
 // absl::Status. RunCommandTable turns the status into the process exit code:
 //   OK                        -> 0
 //   a UsageError(...)         -> 2, "<command>: <message> (see '<command> --help')"
+//   kPermissionDenied, kUnauthenticated       -> 3, "writ: <message>"
+//   kUnavailable, kDeadlineExceeded,
+//   kResourceExhausted                        -> 4, "writ: <message>"
 //   any other error           -> 1, "writ: <message>"
 // so a command never prints its own error line. Adding a command group (say
 // `writ token`) is one new file with a Run*Command function and one row in the
@@ -25,10 +28,15 @@
 
 namespace writ::cli {
 
-// Exit codes of the `writ` binary.
+// Exit codes of the `writ` binary, so a pipeline can tell "no" from "not
+// now": 3 means the answer is no (the issuer refused, a token or signature
+// did not verify), 4 that the issuer or a token source could not be reached
+// or is overloaded, and trying again later may work.
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
+inline constexpr int kExitRefused = 3;
+inline constexpr int kExitUnavailable = 4;
 
 // ProcessGetenv reads the process environment.
 std::optional<std::string> ProcessGetenv(const std::string& name);

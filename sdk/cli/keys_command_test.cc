@@ -138,14 +138,14 @@ TEST_F(KeysCommandTest, RefusedRotationIsOneLineAndExitOne) {
   service_.error = grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
                                 "key management is served to loopback clients only");
   r = Run({"keys", "list", "--grpc", target_});
-  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_EQ(r.code, kExitRefused);
   EXPECT_THAT(r.err, HasSubstr("loopback clients only"));
 }
 
 TEST_F(KeysCommandTest, UnreachableIssuerNamesTheTarget) {
   server_->Shutdown();
   RunResult r = Run({"keys", "list", "--grpc", target_});
-  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_EQ(r.code, kExitUnavailable);
   EXPECT_THAT(r.err, HasSubstr(absl::StrCat("cannot reach the issuer's gRPC at ", target_)));
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1);
 }

@@ -50,8 +50,8 @@ absl::Status RunSshCommand(absl::string_view name, absl::Span<const std::string>
                 "written beside the key as <key>-cert.pub, where ssh finds it:\n"
                 "  writ ssh --new-key /tmp/deploy-key --principal deploy && ssh -i /tmp/deploy-key "
                 "deploy@host\n"
-                "Exit codes: 0 issued, 1 refused or failed (the issuer's reason on stderr),\n"
-                "2 usage error.");
+                "Exit codes: 0 issued, 1 failed, 2 usage error, 3 refused (the issuer's\n"
+                "reason on stderr), 4 issuer or token source unreachable (retry later).");
   workload.Register(flags,
                     "raw: the certificate file's path; json: principals, key id, expiry and "
                     "files; env: WRIT_SSH_*=... lines");

@@ -73,8 +73,8 @@ absl::Status RunTokenCommand(absl::string_view name, absl::Span<const std::strin
       "the OIDC token is fetched from the runner, so one line does it:\n"
       "  writ token --issuer https://writ.acme.example --audience https://deploy.acme.example "
       "--scope deploy:write\n"
-      "Exit codes: 0 token issued, 1 refused or failed (the issuer's reason on\n"
-      "stderr), 2 usage error.");
+      "Exit codes: 0 token issued, 1 failed, 2 usage error, 3 refused (the\n"
+      "issuer's reason on stderr), 4 issuer or token source unreachable (retry later).");
   workload.Register(flags, "raw: the token; json: the token response; env: WRIT_TOKEN=... lines");
   flags.String("audience", "AUD", &audience, "audience of the Writ token");
   flags.StringList("scope", "S", &scopes, "a scope to ask for (repeatable)");

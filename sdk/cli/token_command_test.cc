@@ -137,9 +137,9 @@ TEST_F(TokenCommandTest, TokenFromFileWrittenToPrivateOutputFile) {
   std::remove(out.c_str());
 }
 
-TEST_F(TokenCommandTest, RefusalPrintsTheIssuersReasonAndExitsOne) {
+TEST_F(TokenCommandTest, RefusalPrintsTheIssuersReasonAndExitsThree) {
   vars_["T"] = "bad";
-  EXPECT_EQ(Run({"--issuer", issuer_, "--oidc-token-env", "T"}), 1);
+  EXPECT_EQ(Run({"--issuer", issuer_, "--oidc-token-env", "T"}), kExitRefused);
   EXPECT_EQ(err_.str(),
             "writ: the issuer refused: invalid_scope: scope \"admin\" is not allowed\n");
   EXPECT_TRUE(out_.str().empty());
@@ -147,7 +147,7 @@ TEST_F(TokenCommandTest, RefusalPrintsTheIssuersReasonAndExitsOne) {
 
 TEST_F(TokenCommandTest, OutageIsReported) {
   vars_["T"] = "outage";
-  EXPECT_EQ(Run({"--issuer", issuer_, "--oidc-token-env", "T"}), 1);
+  EXPECT_EQ(Run({"--issuer", issuer_, "--oidc-token-env", "T"}), kExitUnavailable);
   EXPECT_NE(err_.str().find("temporarily_unavailable"), std::string::npos);
 }
 
@@ -207,7 +207,7 @@ TEST_F(TokenCommandTest, RefusesPlainHttpToANonLoopbackIssuer) {
 
 TEST_F(TokenCommandTest, UnreachableIssuerIsAClearError) {
   vars_["T"] = "x";
-  EXPECT_EQ(Run({"--issuer", "http://127.0.0.1:1", "--oidc-token-env", "T"}), 1);
+  EXPECT_EQ(Run({"--issuer", "http://127.0.0.1:1", "--oidc-token-env", "T"}), kExitUnavailable);
   EXPECT_NE(err_.str().find("cannot reach 127.0.0.1"), std::string::npos) << err_.str();
 }
 

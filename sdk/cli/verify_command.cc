@@ -32,8 +32,8 @@ absl::Status RunVerifyCommand(absl::string_view name, absl::Span<const std::stri
       "typ at+jwt, and every --scope. Prints who the token is for.\n"
       "  writ token ... | writ verify --audience https://deploy.acme.example --scope deploy:write "
       "--token-file -\n"
-      "Exit codes: 0 valid, 1 invalid or keys unavailable (the reason on stderr),\n"
-      "2 usage error.");
+      "Exit codes: 0 valid, 1 failed, 2 usage error, 3 invalid (the reason on\n"
+      "stderr), 4 the issuer's keys cannot be fetched now.");
   flags.String("issuer", "URL", &issuer,
                "Writ's issuer URL (default: $WRIT_ISSUER, else http://127.0.0.1:8080)");
   flags.String("audience", "AUD", &audience, "this relying party's audience", FlagSet::kRequired);

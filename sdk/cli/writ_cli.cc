@@ -27,8 +27,10 @@ constexpr Command kCommands[] = {
 
 constexpr absl::string_view kDescription =
     "writ: short-lived credentials for non-human identities.\n"
-    "Exit codes: 0 success, 1 failure (one 'writ: <reason>' line on stderr),\n"
-    "2 usage error.";
+    "Exit codes (errors as one 'writ: <reason>' line on stderr):\n"
+    "  0 success   1 failure   2 usage error\n"
+    "  3 refused: the issuer said no, or a token or signature does not verify\n"
+    "  4 unavailable: the issuer or a token source cannot be reached now; retry";
 
 }  // namespace
 

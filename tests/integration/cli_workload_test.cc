@@ -110,12 +110,12 @@ TEST_F(CliWorkloadTest, CertWritesKeySvidAndBundleThatVerify) {
 
 TEST_F(CliWorkloadTest, CertRefusalsSayWhyAndWriteNothing) {
   CliResult refused = Run(Workload({"cert", "--dir", dir_}), MintCi(kJwtOnlyClaims));
-  EXPECT_EQ(refused.code, cli::kExitFailure);
+  EXPECT_EQ(refused.code, cli::kExitRefused);
   EXPECT_THAT(refused.err, StartsWith("writ: "));
   EXPECT_THAT(refused.err, HasSubstr("invalid_target"));
   EXPECT_EQ(Mode(dir_ + "/svid.key"), -1);
   CliResult forged = Run(Workload({"cert", "--dir", dir_}), "not-a-token");
-  EXPECT_EQ(forged.code, cli::kExitFailure);
+  EXPECT_EQ(forged.code, cli::kExitRefused);
   EXPECT_THAT(forged.err, HasSubstr("invalid_grant"));
   EXPECT_EQ(Run(Workload({"cert", "--key-type", "rsa"}), MintCi()).code, cli::kExitUsage);
   EXPECT_EQ(Run({"cert", "--issuer", server_->issuer_url()}).code, cli::kExitUsage);
@@ -164,7 +164,7 @@ TEST_F(CliWorkloadTest, SshForAnExistingKey) {
   CliResult root = Run(
       Workload({"ssh", "--public-key", existing.private_key_path + ".pub", "--principal", "root"}),
       MintCi());
-  EXPECT_EQ(root.code, cli::kExitFailure);
+  EXPECT_EQ(root.code, cli::kExitRefused);
   EXPECT_THAT(root.err, HasSubstr("invalid_scope"));
   EXPECT_EQ(Run(Workload({"ssh"}), MintCi()).code, cli::kExitUsage);
   EXPECT_EQ(Run(Workload({"ssh", "--public-key", dir_ + "/missing.pub"}), MintCi()).code,
@@ -186,14 +186,18 @@ TEST_F(CliWorkloadTest, VerifyChecksTokensAsARelyingParty) {
   std::vector<std::string> needs_write = base;
   needs_write.insert(needs_write.end(), {"--scope", "deploy:write"});
   CliResult missing = Run(needs_write, "", token);
-  EXPECT_EQ(missing.code, cli::kExitFailure);
+  EXPECT_EQ(missing.code, cli::kExitRefused);
   EXPECT_THAT(missing.err, HasSubstr("deploy:write"));
 
   CliResult audience = Run({"verify", "--issuer", server_->issuer_url(), "--audience",
                             "https://other.acme.example", "--token", token});
-  EXPECT_EQ(audience.code, cli::kExitFailure);
-  CliResult tampered = Run(base, "", token.substr(0, token.size() - 2) + "AA");
-  EXPECT_EQ(tampered.code, cli::kExitFailure);
+  EXPECT_EQ(audience.code, cli::kExitRefused);
+  // One payload character changed: the signature no longer matches.
+  std::string tampered_token = token;
+  const size_t in_payload = token.find('.') + 5;
+  tampered_token[in_payload] = tampered_token[in_payload] == 'A' ? 'B' : 'A';
+  CliResult tampered = Run(base, "", tampered_token);
+  EXPECT_EQ(tampered.code, cli::kExitRefused);
   EXPECT_EQ(Run({"verify", "--audience", "x"}).code, cli::kExitUsage);
   EXPECT_EQ(Run({"verify", "--token", "t"}).code, cli::kExitUsage);
 }

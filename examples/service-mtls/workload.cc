@@ -1,5 +1,7 @@
 #include "examples/service-mtls/workload.h"
 
+#include <sys/prctl.h>
+
 #include <iostream>
 #include <utility>
 
@@ -44,6 +46,9 @@ Rotator::~Rotator() {
 }
 
 absl::StatusOr<Workload> StartWorkload(const WorkloadFlags& flags, const std::string& name) {
+  // Other processes of this user must not read the SVID key through
+  // /proc/<pid>/fd (grpc_credentials.h); this process still can.
+  if (prctl(PR_SET_DUMPABLE, 0) != 0) return absl::InternalError("prctl(PR_SET_DUMPABLE) failed");
   ClientOptions options;
   options.issuer_url = flags.issuer;
   options.attestation_audience = "writ";

@@ -3,6 +3,7 @@
 
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
@@ -11,9 +12,38 @@
 #include "sdk/cli/workload_flags.h"
 #include "writ/base/status_macros.h"
 #include "writ/crypto/keys.h"
+#include "writ/x509/certificate.h"
 #include "writ/x509/certificate_request.h"
+#include "writ/x509/verify.h"
 
 namespace writ::cli {
+namespace {
+
+// CheckSvid makes sure what is written works: the leaf certifies our key,
+// and the chain verifies against the bundle now.
+absl::Status CheckSvid(const X509SvidReply& svid, const EVP_PKEY* key, absl::Time now) {
+  auto unusable = [](absl::string_view why) {
+    return absl::UnavailableError(absl::StrCat("the issuer's SVID is unusable: ", why));
+  };
+  absl::StatusOr<std::vector<SslPtr<X509>>> chain =
+      ParseCertificateChainPem(svid.certificate_chain_pem);
+  if (!chain.ok()) return unusable(chain.status().message());
+  absl::StatusOr<std::vector<SslPtr<X509>>> roots = ParseCertificateChainPem(svid.bundle_pem);
+  if (!roots.ok()) return unusable(absl::StrCat("bundle: ", roots.status().message()));
+  if (EVP_PKEY_eq(X509_get0_pubkey((*chain)[0].get()), key) != 1) {
+    return unusable("it certifies another key than the one sent");
+  }
+  std::vector<const X509*> intermediates, anchors;
+  for (size_t i = 1; i < chain->size(); ++i) intermediates.push_back((*chain)[i].get());
+  for (const SslPtr<X509>& root : *roots) anchors.push_back(root.get());
+  if (absl::Status ok = VerifyCertificate((*chain)[0].get(), intermediates, anchors, now);
+      !ok.ok()) {
+    return unusable(ok.message());
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 absl::Status RunCertCommand(absl::string_view name, absl::Span<const std::string> args,
                             CommandEnv& env) {
@@ -50,12 +80,15 @@ absl::Status RunCertCommand(absl::string_view name, absl::Span<const std::string
                    GenerateKey(key_type == "p256" ? KeySpec::kEcP256 : KeySpec::kEd25519));
   ASSIGN_OR_RETURN(std::string csr, CertificateRequest::CreatePem(key.get(), {}));
   ASSIGN_OR_RETURN(X509SvidReply svid, client->MintX509Svid(csr, workload.Lifetime()));
+  RETURN_IF_ERROR(CheckSvid(svid, key.get(), env.clock->Now()));
   ASSIGN_OR_RETURN(std::string key_pem, PrivateKeyToPem(key.get()));
 
   const std::string key_file = absl::StrCat(dir, "/svid.key");
   const std::string cert_file = absl::StrCat(dir, "/svid.pem");
   const std::string bundle_file = absl::StrCat(dir, "/bundle.pem");
-  // Key first: a reader that finds a new svid.pem finds its key already there.
+  // Key first, then the certificate: a reader that loads both between the
+  // two renames gets a new key with the old certificate, and fails its key
+  // check; loading again after `writ cert` returns always gets a matching pair.
   RETURN_IF_ERROR(WritePrivateFileAtomically(key_file, key_pem));
   RETURN_IF_ERROR(WritePrivateFileAtomically(cert_file, svid.certificate_chain_pem));
   RETURN_IF_ERROR(WritePrivateFileAtomically(bundle_file, svid.bundle_pem));

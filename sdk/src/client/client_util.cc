@@ -66,17 +66,27 @@ absl::Status ParseJsonReply(absl::string_view body, absl::string_view what,
 }
 
 absl::StatusOr<std::optional<std::string>> OptionalString(const rapidjson::Value& object,
-                                                          absl::string_view name) {
+                                                          absl::string_view name, bool multiline) {
   const rapidjson::Value* v = internal::FindMember(object, name);
   if (v == nullptr) return std::optional<std::string>();
   if (!v->IsString()) {
     return absl::InvalidArgumentError(absl::StrCat("\"", name, "\" is not a string"));
   }
-  return std::optional<std::string>(std::string(internal::AsStringView(*v)));
+  const absl::string_view value = internal::AsStringView(*v);
+  // Values end up in env files, file names and terminals: a line break or a
+  // control byte in one is refused, not passed on (PEM text may break lines).
+  for (char c : value) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && !(multiline && (c == '\n' || c == '\r'))) || u == 0x7f) {
+      return absl::InvalidArgumentError(absl::StrCat("\"", name, "\" holds a control character"));
+    }
+  }
+  return std::optional<std::string>(std::string(value));
 }
 
-absl::StatusOr<std::string> RequiredString(const rapidjson::Value& object, absl::string_view name) {
-  absl::StatusOr<std::optional<std::string>> v = OptionalString(object, name);
+absl::StatusOr<std::string> RequiredString(const rapidjson::Value& object, absl::string_view name,
+                                           bool multiline) {
+  absl::StatusOr<std::optional<std::string>> v = OptionalString(object, name, multiline);
   if (!v.ok()) return v.status();
   if (!v->has_value() || (*v)->empty()) {
     return absl::InvalidArgumentError(absl::StrCat("\"", name, "\" is missing or empty"));

@@ -54,12 +54,16 @@ absl::Status ParseJsonReply(absl::string_view body, absl::string_view what,
                             rapidjson::Document* doc);
 
 // OptionalString returns the string member `name` of `object`: nullopt when
-// absent, kInvalidArgument ("`name` is not a string") when of another type.
+// absent, kInvalidArgument ("`name` is not a string") when of another type
+// or when it holds a control character (line breaks are allowed only with
+// `multiline`, for PEM text).
 absl::StatusOr<std::optional<std::string>> OptionalString(const rapidjson::Value& object,
-                                                          absl::string_view name);
+                                                          absl::string_view name,
+                                                          bool multiline = false);
 // RequiredString is OptionalString that also refuses an absent or empty
 // member.
-absl::StatusOr<std::string> RequiredString(const rapidjson::Value& object, absl::string_view name);
+absl::StatusOr<std::string> RequiredString(const rapidjson::Value& object, absl::string_view name,
+                                           bool multiline = false);
 // RequiredInt64 returns the integer member `name`; kInvalidArgument when
 // absent or not an integer.
 absl::StatusOr<int64_t> RequiredInt64(const rapidjson::Value& object, absl::string_view name);

@@ -1,5 +1,6 @@
 #include "sdk/src/client/http_client.h"
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <utility>
@@ -99,8 +100,8 @@ absl::StatusOr<X509SvidReply> ParseSvidReply(absl::string_view body) {
   RETURN_IF_ERROR(client_internal::ParseJsonReply(body, "the answer", &doc));
   X509SvidReply out;
   ASSIGN_OR_RETURN(out.spiffe_id, RequiredString(doc, "spiffe_id"));
-  ASSIGN_OR_RETURN(out.certificate_chain_pem, RequiredString(doc, "x509_svid"));
-  ASSIGN_OR_RETURN(out.bundle_pem, RequiredString(doc, "bundle"));
+  ASSIGN_OR_RETURN(out.certificate_chain_pem, RequiredString(doc, "x509_svid", /*multiline=*/true));
+  ASSIGN_OR_RETURN(out.bundle_pem, RequiredString(doc, "bundle", /*multiline=*/true));
   ASSIGN_OR_RETURN(out.serial, RequiredString(doc, "serial"));
   ASSIGN_OR_RETURN(int64_t expires_at, RequiredInt64(doc, "expires_at"));
   if (!absl::StrContains(out.certificate_chain_pem, kPemCertificate)) {
@@ -129,7 +130,10 @@ absl::StatusOr<SshCertificateReply> ParseSshReply(absl::string_view body) {
     return absl::InvalidArgumentError("\"principals\" is missing or not an array");
   }
   for (const rapidjson::Value& p : principals->GetArray()) {
-    if (!p.IsString() || p.GetStringLength() == 0) {
+    if (!p.IsString() || p.GetStringLength() == 0 ||
+        absl::StrContains(internal::AsStringView(p), ",") ||
+        std::any_of(p.GetString(), p.GetString() + p.GetStringLength(),
+                    [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
       return absl::InvalidArgumentError("\"principals\" holds something other than a name");
     }
     out.principals.emplace_back(internal::AsStringView(p));

@@ -245,6 +245,12 @@ TEST_F(HttpClientTest, OutagesAndRateLimitsAreNotRefusals) {
               IsError(absl::StatusCode::kInvalidArgument, "HTTP 400: not json"));
   Reply("/oauth2/token", 302, "");
   EXPECT_THAT(client->ExchangeToken({}), IsError(absl::StatusCode::kUnavailable, "HTTP 302"));
+  // A proxy that echoes the request must not put the OIDC token in a message.
+  Reply("/oauth2/token", 400,
+        "bad request: subject_token=eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln");
+  absl::Status echoed = client->ExchangeToken({}).status();
+  EXPECT_THAT(echoed, IsError(absl::StatusCode::kInvalidArgument, "not shown"));
+  EXPECT_THAT(std::string(echoed.message()), Not(HasSubstr("eyJ")));
 }
 
 TEST_F(HttpClientTest, MalformedOrIncompleteAnswersAreUnavailable) {
@@ -272,6 +278,8 @@ TEST_F(HttpClientTest, MalformedOrIncompleteAnswersAreUnavailable) {
        "\"scope\" is not a string"},
       {R"({"access_token":"t","access_token":"u","issued_token_type":"x","token_type":"Bearer","expires_in":30})",
        "duplicate member"},
+      {R"({"access_token":"t","issued_token_type":"x","token_type":"Bearer","expires_in":30,"scope":"a\nNODE_OPTIONS=x"})",
+       "control character"},
   };
   for (const auto& [body, part] : cases) {
     SCOPED_TRACE(body);
@@ -409,6 +417,9 @@ TEST_F(HttpClientTest, MintSshCertificateRefusals) {
         R"({"certificate":"c","principals":[1],"expires_at":1,"key_id":"k"})",
         R"({"certificate":"c","principals":[],"expires_at":1})",
         R"({"certificate":"c\nd","principals":[],"expires_at":1,"key_id":"k"})",
+        R"({"certificate":"c","principals":["a\nBASH_ENV=x"],"expires_at":1,"key_id":"k"})",
+        R"({"certificate":"c","principals":["a,b"],"expires_at":1,"key_id":"k"})",
+        R"({"certificate":"c","principals":["a"],"expires_at":1,"key_id":"k\u001b[2J"})",
         R"({"principals":[],"expires_at":1,"key_id":"k"})"}) {
     SCOPED_TRACE(body);
     Reply("/v1/ssh-certificate", 200, body);

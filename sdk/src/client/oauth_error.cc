@@ -4,6 +4,7 @@
 #include <string>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "sdk/src/client/client_util.h"
 #include "sdk/src/jose/strict_json.h"
@@ -35,9 +36,19 @@ std::optional<OAuthError> ParseOAuthError(absl::string_view body) {
   return out;
 }
 
+// FirstLine quotes the start of a non-JSON answer (Writ's own plain-text
+// errors are worth showing), unless it may echo a credential: a proxy in
+// front of Writ that repeats the request would put the OIDC token in a CI
+// log otherwise.
 std::string FirstLine(absl::string_view body) {
   body = absl::StripAsciiWhitespace(body);
-  return internal::Printable(body.substr(0, body.find('\n')), 200);
+  const absl::string_view line = body.substr(0, body.find('\n'));
+  const std::string lower = absl::AsciiStrToLower(line);
+  if (absl::StrContains(line, "eyJ") || absl::StrContains(lower, "token") ||
+      absl::StrContains(lower, "bearer")) {
+    return "(a body that may quote a credential, not shown)";
+  }
+  return internal::Printable(line, 200);
 }
 
 }  // namespace

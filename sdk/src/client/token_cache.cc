@@ -225,12 +225,15 @@ absl::Time TokenCache::RefreshPointLocked(const Token& token, absl::Time now) {
           : token.issued_at;
   const absl::Duration lifetime = token.expires_at - issued;
   if (lifetime == absl::InfiniteDuration()) return absl::InfiniteFuture();
-  if (lifetime <= absl::ZeroDuration()) return issued;
+  // A token never served from the cache (under min_remaining from the
+  // start) is not refreshed either: refreshing it would fetch in a loop.
+  if (lifetime <= options_.min_remaining) return absl::InfiniteFuture();
   double fraction = options_.refresh_at;
   if (options_.jitter > 0) fraction += absl::Uniform(bitgen_, -options_.jitter, options_.jitter);
   const absl::Time point =
       std::min(issued + lifetime * fraction, token.expires_at - options_.min_remaining);
-  return std::max(point, issued);
+  // Never due at once: at most one refresh per key per kFirstBackoff.
+  return std::max(point, issued + kFirstBackoff);
 }
 
 void TokenCache::RefresherLoop() {

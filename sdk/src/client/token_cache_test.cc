@@ -272,6 +272,20 @@ TEST_F(TokenCacheTest, ShortLivedTokenIsReturnedButNotReused) {
   EXPECT_EQ(cache->stats().hits, 0u);
 }
 
+TEST_F(TokenCacheTest, ShortLivedTokenIsNotRefreshedInTheBackground) {
+  issuer_.set_lifetime(absl::Seconds(20));  // Less than min_remaining (30 s).
+  TokenCacheOptions options = Options(true);
+  options.drop_idle_keys = false;
+  auto cache = NewCache(options);
+  EXPECT_EQ(GetToken(*cache, Request("aud")), "token-1");
+  for (int i = 0; i < 5; ++i) {
+    cache->RunDueRefreshesForTesting();
+    SetTime(absl::Seconds(i));
+  }
+  EXPECT_EQ(issuer_.calls(), 1);
+  EXPECT_EQ(cache->stats().background_refreshes, 0u);
+}
+
 // ---- Refresh points ----
 
 TEST_F(TokenCacheTest, RefreshPointsSpreadWithinJitter) {

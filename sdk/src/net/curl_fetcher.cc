@@ -116,8 +116,9 @@ absl::StatusOr<HttpResponse> CurlFetcher::Fetch(const HttpRequest& request,
   }
   // The total timeout covers every hop, so it is kept as a deadline on a
   // monotonic clock (this is transport timing, not token time).
-  const auto deadline =
-      std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(limits.total_timeout);
+  // Capped so an unbounded timeout cannot overflow the deadline.
+  const absl::Duration total = std::min(limits.total_timeout, absl::Hours(24));
+  const auto deadline = std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(total);
   std::string current(url);
   for (int hop = 0;; ++hop) {
     absl::StatusOr<FetchUrl> target = ParseFetchUrl(current, metadata);
@@ -161,9 +162,16 @@ absl::StatusOr<HttpResponse> CurlFetcher::Fetch(const HttpRequest& request,
       curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
     }
     if (!options_.ca_pem.empty()) {
+      // The blob replaces the CA file but not Debian's CA directory
+      // (/etc/ssl/certs, built in): clear both, so the private CA is the only
+      // trust anchor, and fail closed if libcurl will not have it so.
       curl_blob blob{const_cast<char*>(options_.ca_pem.data()), options_.ca_pem.size(),
                      CURL_BLOB_NOCOPY};
-      curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
+      if (curl_easy_setopt(h, CURLOPT_CAINFO, nullptr) != CURLE_OK ||
+          curl_easy_setopt(h, CURLOPT_CAPATH, nullptr) != CURLE_OK ||
+          curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob) != CURLE_OK) {
+        return absl::UnavailableError("libcurl cannot limit TLS trust to the given CA");
+      }
     }
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");

@@ -226,9 +226,19 @@ absl::StatusOr<std::string> JwksSource::Discover() {
         absl::StrCat("the discovery document from ", url, " has no \"jwks_uri\" string"));
   }
   std::string uri(jwks_uri->value.GetString(), jwks_uri->value.GetStringLength());
-  if (absl::Status ok = ParseFetchUrl(uri).status(); !ok.ok()) {
+  absl::StatusOr<FetchUrl> keys_at = ParseFetchUrl(uri);
+  if (!keys_at.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("the discovery document from ", url,
+                     " has an unacceptable jwks_uri: ", keys_at.status().message()));
+  }
+  // A remote issuer's document must not point this process at its own
+  // loopback services (the answer, a status or a connect error, would show).
+  absl::StatusOr<FetchUrl> issuer_at = ParseFetchUrl(options_.issuer);
+  if (IsLoopbackHost(keys_at->host) && (!issuer_at.ok() || !IsLoopbackHost(issuer_at->host))) {
     return absl::UnavailableError(absl::StrCat("the discovery document from ", url,
-                                               " has an unacceptable jwks_uri: ", ok.message()));
+                                               " has a jwks_uri on a loopback host, and the "
+                                               "issuer is not on one: refused"));
   }
   return uri;
 }

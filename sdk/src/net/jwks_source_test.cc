@@ -134,6 +134,8 @@ TEST_F(JwksSourceTest, RefusesBadDiscoveryDocuments) {
   } cases[] = {
       {200, Discovery("https://ci.example/other", kJwksUri), "names issuer"},
       {200, Discovery(kIssuer, "http://keys.example/jwks"), "unacceptable jwks_uri"},
+      {200, Discovery(kIssuer, "http://127.0.0.1:9000/admin"), "loopback host"},
+      {200, Discovery(kIssuer, "https://localhost/keys"), "loopback host"},
       {200, R"({"issuer":"https://ci.example"})", "no \"jwks_uri\""},
       {200, R"({"jwks_uri":"https://ci.example/keys"})", "no \"issuer\""},
       {200, "<html>", "not a JSON object"},

@@ -74,7 +74,8 @@ struct TokenCacheOptions {
   // returned; the Get fetches (or waits for the fetch in flight) instead.
   // Refresh points are never later than expires_at - min_remaining. A freshly
   // fetched token is returned whatever its lifetime, so tokens living no
-  // longer than this are fetched for almost every Get. >= 0.
+  // longer than this are fetched for almost every Get (and never refreshed
+  // in the background). No key is refreshed twice within 1 s. >= 0.
   // Default: 30 s.
   absl::Duration min_remaining = absl::Seconds(30);
   // background_refresh: a thread refreshes tokens at their refresh point

@@ -18,7 +18,12 @@
 // How it works: gRPC 1.51 has no public C++ hook for a custom certificate
 // provider, so the source writes its key and chain, and its bundle, into two
 // anonymous in-memory files (memfd; never on disk) that gRPC's
-// FileWatcherCertificateProvider re-reads every second. A rotation therefore
+// FileWatcherCertificateProvider re-reads every second. A memfd can be
+// opened through /proc/<pid>/fd/ by a process allowed to ptrace-read this
+// one (the same user, unless Yama forbids it; ptrace_scope=1 does not): a
+// service that shares its user with untrusted processes should call
+// prctl(PR_SET_DUMPABLE, 0) at start, which closes that path (the process
+// itself still reads its own files). A rotation therefore
 // reaches new handshakes within about one second; established connections
 // keep the certificates they were made with. The peer's chain is verified by
 // gRPC against the bundle, then its SPIFFE ID against the policy below.

@@ -1,6 +1,8 @@
 // X509Source: an X.509-SVID that stays current. The private key is generated
-// in this process and never leaves it: the source sends a CSR to the issuer,
-// checks the answer, and renews the SVID in the background before it expires.
+// in this process and is never sent anywhere nor written to disk: the source
+// sends a CSR to the issuer, checks the answer, and renews the SVID in the
+// background before it expires. (With gRPC credentials the key also sits in
+// an in-memory file of this process: see grpc_credentials.h.)
 //
 //   // The Writ client supplies an SvidIssuer that attests and calls Writ.
 //   absl::StatusOr<std::unique_ptr<writ::X509Source>> source =

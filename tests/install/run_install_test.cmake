@@ -129,6 +129,9 @@ expect_lines("writ_consumer" "${output}"
   "x509: parsed issuer=CN=Consumer Test CA leaf uri=spiffe://consumer.example/app"
   "x509: chain verified"
   "x509: expired certificate refused"
+  "verify: task:1 through agent:bot"
+  "verify: missing scope refused"
+  "cache: 1 fetch for 2 gets"
   "writ_consumer: OK")
 if(NOT output MATCHES "(^|\n)jwt: verified sub=consumer kid=[A-Za-z0-9_-]+\n")
   message(FATAL_ERROR "writ_consumer: no 'jwt: verified' line in its output:\n${output}")

@@ -2,9 +2,11 @@
 // installed SDK. It signs a JWT and verifies it the way a relying party does
 // (from the published JWK Set JSON), checks that a tampered and an expired
 // token are refused, then issues a CA and a leaf certificate, parses them back
-// from PEM and verifies the chain. One line per step on stdout; exit 1 with
+// from PEM and verifies the chain; then verifies a Writ-shaped token with the
+// SDK's TokenVerifier and caches one with TokenCache. One line per step on stdout; exit 1 with
 // the reason on stderr when a step fails. sdk_install_test checks the lines.
 #include <iostream>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,10 +18,12 @@
 #include "writ/base/base64url.h"
 #include "writ/base/clock.h"
 #include "writ/base/status_macros.h"
+#include "writ/client/token_cache.h"
 #include "writ/crypto/keys.h"
 #include "writ/jose/jwk.h"
 #include "writ/jose/jwt_validator.h"
 #include "writ/jose/signer.h"
+#include "writ/verify/token_verifier.h"
 #include "writ/x509/certificate.h"
 #include "writ/x509/verify.h"
 
@@ -117,11 +121,59 @@ absl::Status IssueAndVerifyCertificates() {
   return absl::OkStatus();
 }
 
+// VerifyAsRelyingParty uses the workload and relying-party libraries
+// (writ::verify over writ::net and libcurl, writ::client's TokenCache), so
+// the package's link interface for them is exercised too.
+absl::Status VerifyAsRelyingParty() {
+  ASSIGN_OR_RETURN(writ::SslPtr<EVP_PKEY> key, writ::GenerateKey(writ::KeySpec::kEcP256));
+  ASSIGN_OR_RETURN(auto signer,
+                   writ::PrivateKeySigner::New(std::move(key), writ::JwsAlgorithm::kEs256));
+  const std::string claims = absl::StrCat(
+      R"({"iss":"https://writ.example","sub":"task:1","aud":"https://tools.example",)",
+      R"("scope":"tickets:read","act":{"sub":"agent:bot"},"iat":)", absl::ToUnixSeconds(kNow),
+      R"(,"exp":)", absl::ToUnixSeconds(kNow + absl::Minutes(1)), "}");
+  ASSIGN_OR_RETURN(std::string token, writ::SignCompactJws(*signer, "at+jwt", claims));
+  writ::FakeClock clock(kNow);
+  writ::TokenVerifierOptions options;
+  options.issuer_url = "https://writ.example";
+  options.static_jwks = absl::StrCat(R"({"keys":[)", signer->public_jwk().ToJson(), "]}");
+  options.audience = "https://tools.example";
+  options.clock = &clock;
+  ASSIGN_OR_RETURN(std::unique_ptr<writ::TokenVerifier> verifier,
+                   writ::TokenVerifier::New(options));
+  ASSIGN_OR_RETURN(writ::VerifiedToken verified, verifier->Verify(token, {"tickets:read"}));
+  std::cout << "verify: " << verified.subject << " through " << verified.actor.value_or("-")
+            << "\n";
+  RETURN_IF_ERROR(ExpectRefused("missing scope",
+                                verifier->Verify(token, {"tickets:delete"}).status(),
+                                absl::StatusCode::kPermissionDenied));
+  std::cout << "verify: missing scope refused\n";
+
+  int fetches = 0;
+  ASSIGN_OR_RETURN(std::unique_ptr<writ::TokenCache> cache,
+                   writ::TokenCache::New(
+                       [&](const writ::TokenRequest&) -> absl::StatusOr<writ::Token> {
+                         ++fetches;
+                         writ::Token t;
+                         t.access_token = token;
+                         t.token_type = "Bearer";
+                         t.issued_at = kNow;
+                         t.expires_at = kNow + absl::Minutes(5);
+                         return t;
+                       },
+                       {.clock = &clock}));
+  RETURN_IF_ERROR(cache->Get({.audience = "https://tools.example"}).status());
+  RETURN_IF_ERROR(cache->Get({.audience = "https://tools.example"}).status());
+  std::cout << "cache: " << fetches << " fetch for 2 gets\n";
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 int main() {
   absl::Status status = SignAndVerifyJwt();
   if (status.ok()) status = IssueAndVerifyCertificates();
+  if (status.ok()) status = VerifyAsRelyingParty();
   if (!status.ok()) {
     std::cerr << "writ_consumer: " << status << "\n";
     return 1;

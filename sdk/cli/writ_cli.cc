@@ -11,17 +11,18 @@
 namespace writ::cli {
 namespace {
 
+// Workload commands first, then the operator's, then the JOSE toolbox.
 constexpr Command kCommands[] = {
     {"token", "exchange this workload's OIDC token for a short-lived Writ token", RunTokenCommand},
-    {"keygen", "generate a private key (PKCS#8 PEM) for a JWS algorithm", RunKeygenCommand},
-    {"jwk", "print the public JWK or RFC 7638 thumbprint of a key", RunJwkCommand},
-    {"jwt", "sign, verify and decode JWTs", RunJwtCommand},
     {"cert", "get an X.509-SVID: key, certificate and bundle files", RunCertCommand},
     {"ssh", "get an SSH certificate for an existing or a new key", RunSshCommand},
     {"verify", "check a Writ token as a relying party would", RunVerifyCommand},
     {"audit", "list the issuer's decisions from its ledger", RunAuditCommand},
     {"policy", "test and explain scope policies", RunPolicyCommand},
     {"keys", "list and rotate the issuer's signing keys", RunKeysCommand},
+    {"keygen", "generate a private key (PKCS#8 PEM) for a JWS algorithm", RunKeygenCommand},
+    {"jwk", "print the public JWK or RFC 7638 thumbprint of a key", RunJwkCommand},
+    {"jwt", "sign, verify and decode JWTs", RunJwtCommand},
     {"demo", "a self-contained tour of the JOSE core", RunDemoCommand},
 };
 

@@ -6,9 +6,9 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "writ/net/fetch_url.h"
 #include "writ/base/status_macros.h"
 #include "writ/jose/jws_verifier.h"
+#include "writ/net/fetch_url.h"
 
 namespace writ::issuer {
 namespace {

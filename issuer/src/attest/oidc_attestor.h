@@ -12,12 +12,12 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "issuer/src/attest/attestor.h"
-#include "writ/net/http_fetcher.h"
 #include "issuer/src/attest/jwks_cache.h"
 #include "issuer/src/attest/replay_cache.h"
 #include "issuer/src/attest/trusted_issuer.h"
 #include "writ/base/clock.h"
 #include "writ/jose/jwt_validator.h"
+#include "writ/net/http_fetcher.h"
 
 namespace writ::issuer {
 

@@ -12,8 +12,8 @@
 #include "issuer/src/keys/key_ring.h"
 #include "issuer/src/keys/key_ring_state.h"
 #include "issuer/src/keys/trust_bundle_internal.h"
-#include "writ/spiffe/spiffe_id.h"
 #include "writ/base/status_macros.h"
+#include "writ/spiffe/spiffe_id.h"
 #include "writ/x509/certificate.h"
 
 namespace writ::issuer {

@@ -13,11 +13,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "writ/spiffe/spiffe_id.h"
 #include "writ/base/status_macros.h"
 #include "writ/crypto/digest.h"
 #include "writ/crypto/keys.h"
 #include "writ/crypto/openssl_error.h"
+#include "writ/spiffe/spiffe_id.h"
 #include "writ/x509/certificate.h"
 #include "writ/x509/certificate_request.h"
 

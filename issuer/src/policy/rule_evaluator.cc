@@ -4,9 +4,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "writ/spiffe/spiffe_id.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
+#include "writ/spiffe/spiffe_id.h"
 
 namespace writ::issuer::policy_internal {
 namespace {

@@ -8,10 +8,10 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "writ/spiffe/spiffe_id.h"
 #include "sdk/src/verify/bundle_source.h"
 #include "writ/base/status_macros.h"
 #include "writ/net/curl_fetcher.h"
+#include "writ/spiffe/spiffe_id.h"
 #include "writ/x509/certificate.h"
 #include "writ/x509/verify.h"
 

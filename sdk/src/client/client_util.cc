@@ -103,14 +103,9 @@ absl::StatusOr<int64_t> RequiredInt64(const rapidjson::Value& object, absl::stri
   return v->GetInt64();
 }
 
-FetcherHandle::FetcherHandle(HttpFetcher* given, std::string ca_pem) : fetcher_(given) {
-  if (fetcher_ == nullptr) {
-    CurlFetcher::Options options;
-    options.ca_pem = std::move(ca_pem);
-    options.user_agent = "writ-sdk";
-    owned_ = std::make_unique<CurlFetcher>(std::move(options));
-    fetcher_ = owned_.get();
-  }
+FetcherHandle::FetcherHandle(HttpFetcher* given, std::string ca_pem) {
+  owned_ = CurlFetcherUnlessGiven(given, {.ca_pem = std::move(ca_pem), .user_agent = "writ-sdk"},
+                                  &fetcher_);
 }
 
 std::optional<std::string> ReadEnv(const GetEnvFn& getenv, absl::string_view name) {

@@ -97,6 +97,15 @@ absl::Status TransferError(CURLcode rc, const char* errbuf, const Sink& sink,
 
 }  // namespace
 
+std::unique_ptr<HttpFetcher> CurlFetcherUnlessGiven(HttpFetcher* given,
+                                                    CurlFetcher::Options options,
+                                                    HttpFetcher** use) {
+  std::unique_ptr<HttpFetcher> owned;
+  if (given == nullptr) owned = std::make_unique<CurlFetcher>(std::move(options));
+  *use = given != nullptr ? given : owned.get();
+  return owned;
+}
+
 CurlFetcher::CurlFetcher(Options options) : options_(std::move(options)) { GlobalInit(); }
 
 absl::StatusOr<HttpResponse> CurlFetcher::Fetch(const HttpRequest& request,

@@ -71,15 +71,9 @@ absl::StatusOr<std::unique_ptr<PeerSvidVerifier>> PeerSvidVerifier::New(
     }
   }
 
-  std::unique_ptr<HttpFetcher> owned_fetcher;
-  HttpFetcher* fetcher = options.fetcher;
-  if (fetcher == nullptr && options.bundle_pem.empty()) {
-    CurlFetcher::Options curl;
-    curl.ca_pem = options.ca_pem;
-    curl.user_agent = "writ-verify";
-    owned_fetcher = std::make_unique<CurlFetcher>(std::move(curl));
-    fetcher = owned_fetcher.get();
-  }
+  HttpFetcher* fetcher = nullptr;
+  std::unique_ptr<HttpFetcher> owned_fetcher = CurlFetcherUnlessGiven(
+      options.fetcher, {.ca_pem = options.ca_pem, .user_agent = "writ-verify"}, &fetcher);
   BundleSourceOptions source;
   if (!options.issuer_url.empty()) {
     source.url = absl::StrCat(absl::StripSuffix(options.issuer_url, "/"), "/v1/bundle.pem");

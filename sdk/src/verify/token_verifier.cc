@@ -82,15 +82,9 @@ absl::StatusOr<std::unique_ptr<TokenVerifier>> TokenVerifier::New(TokenVerifierO
   absl::StatusOr<JwtValidator> validator = JwtValidator::New(validator_options, options.clock);
   if (!validator.ok()) return OptionError("leeway", validator.status().message());
 
-  std::unique_ptr<HttpFetcher> owned_fetcher;
-  HttpFetcher* fetcher = options.fetcher;
-  if (fetcher == nullptr && options.static_jwks.empty()) {
-    CurlFetcher::Options curl;
-    curl.ca_pem = options.ca_pem;
-    curl.user_agent = "writ-verify";
-    owned_fetcher = std::make_unique<CurlFetcher>(std::move(curl));
-    fetcher = owned_fetcher.get();
-  }
+  HttpFetcher* fetcher = nullptr;
+  std::unique_ptr<HttpFetcher> owned_fetcher = CurlFetcherUnlessGiven(
+      options.fetcher, {.ca_pem = options.ca_pem, .user_agent = "writ-verify"}, &fetcher);
   JwksSourceOptions source;
   source.label = absl::StrCat("Writ issuer \"", options.issuer_url, "\"");
   source.issuer = options.issuer_url;

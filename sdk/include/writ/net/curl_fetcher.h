@@ -3,6 +3,7 @@
 #ifndef WRIT_NET_CURL_FETCHER_H_
 #define WRIT_NET_CURL_FETCHER_H_
 
+#include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -55,6 +56,14 @@ class CurlFetcher final : public HttpFetcher {
  private:
   const Options options_;
 };
+
+// CurlFetcherUnlessGiven is how a component that takes an optional fetcher
+// gets one: `given` when set (returns null: nothing owned), else a new
+// CurlFetcher with `options`, which the caller keeps. `*use` is set to the
+// fetcher to call either way.
+std::unique_ptr<HttpFetcher> CurlFetcherUnlessGiven(HttpFetcher* given,
+                                                    CurlFetcher::Options options,
+                                                    HttpFetcher** use);
 
 }  // namespace writ
 

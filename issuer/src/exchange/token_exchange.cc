@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/notification.h"
 #include "writ/base/base64url.h"
 
 namespace writ::issuer {
@@ -58,6 +59,39 @@ std::vector<ActorRef> ReadActChain(const JwtClaims& claims) {
   return chain;
 }
 
+// Answer is what an exchange answers once its record is durable: the result
+// so far, the status it ends with, and the identities to release (see
+// Attestor::Forget) when it then fails through our fault.
+struct Answer {
+  ExchangeResult out;
+  absl::Status status;
+  const char* oauth_error = "";
+  Attestor* attestor = nullptr;
+  std::optional<AttestedIdentity> subject;
+  std::optional<AttestedIdentity> actor;
+};
+
+// Conclude turns `answer` into the result, given what the ledger said: no
+// record, no answer but 503, and no token.
+ExchangeResult Conclude(Answer answer, const absl::Status& recorded) {
+  ExchangeResult& out = answer.out;
+  if (recorded.ok()) {
+    out.status = std::move(answer.status);
+    out.oauth_error = out.status.ok() ? "" : answer.oauth_error;
+  } else {
+    out.minted = MintedToken{};
+    out.status = absl::UnavailableError(absl::StrCat(
+        "the decision could not be recorded, so no credential is issued: ", recorded.message()));
+    out.oauth_error = "temporarily_unavailable";
+  }
+  const absl::StatusCode code = out.status.code();
+  if (code == absl::StatusCode::kUnavailable || code == absl::StatusCode::kInternal) {
+    if (answer.subject.has_value()) answer.attestor->Forget(*answer.subject);
+    if (answer.actor.has_value()) answer.attestor->Forget(*answer.actor);
+  }
+  return std::move(out);
+}
+
 }  // namespace
 
 std::string NewRequestId() {
@@ -68,12 +102,24 @@ std::string NewRequestId() {
 
 ExchangeResult TokenExchange::Exchange(const ExchangeRequest& req,
                                        const RequestContext& ctx) const {
+  std::optional<ExchangeResult> result;
+  absl::Notification answered;
+  ExchangeAsync(req, ctx, [&](ExchangeResult r) {
+    result = std::move(r);
+    answered.Notify();
+  });
+  answered.WaitForNotification();
+  return *std::move(result);
+}
+
+void TokenExchange::ExchangeAsync(const ExchangeRequest& req, const RequestContext& ctx,
+                                  ExchangeDone done) const {
   ExchangeResult out;
   out.request_id = NewRequestId();
-  auto reject = [&out](absl::Status status, const char* oauth_error) {
+  auto reject = [&](absl::Status status, const char* oauth_error) {
     out.status = std::move(status);
     out.oauth_error = oauth_error;
-    return out;
+    std::move(done)(std::move(out));
   };
 
   // Malformed requests are answered without a ledger entry: nothing was
@@ -135,47 +181,32 @@ ExchangeResult TokenExchange::Exchange(const ExchangeRequest& req,
 
   // What was attested so far (the subject; the actor, which is always
   // preq.actors.front()) is released again if the exchange then fails through
-  // our fault (see Attestor::Forget). Pointers, not copies: this is the hot
-  // path.
+  // our fault (see Attestor::Forget); it is moved into the answer only when
+  // the exchange finishes.
   PolicyRequest preq;
-  const AttestedIdentity* attested_subject = nullptr;
+  absl::StatusOr<AttestedIdentity> identity;
   bool actor_attested = false;
-  auto release_on_outage = [&] {
-    const absl::StatusCode code = out.status.code();
-    if (code != absl::StatusCode::kUnavailable && code != absl::StatusCode::kInternal) return;
-    if (attested_subject != nullptr) attestor_->Forget(*attested_subject);
-    if (actor_attested) attestor_->Forget(preq.actors.front());
-  };
-  // Every answer from here on is recorded first; no record, no answer but 503.
-  auto record_and_answer = [&](absl::Status status, const char* oauth_error) {
+  // Every answer from here on is recorded first, and `done` runs once the
+  // ledger has it: no record, no answer but 503.
+  auto finish = [&](absl::Status status, const char* oauth_error) {
     if (!status.ok()) {
       rec.error = oauth_error;
       if (rec.reasons.empty()) rec.reasons.push_back(std::string(status.message()));
     }
-    absl::Status recorded = ledger_->Append(rec);
-    if (!recorded.ok()) {
-      out.minted = MintedToken{};
-      return reject(absl::UnavailableError(absl::StrCat(
-                        "the decision could not be recorded, so no credential is issued: ",
-                        recorded.message())),
-                    "temporarily_unavailable");
-    }
-    out.status = std::move(status);
-    out.oauth_error = out.status.ok() ? "" : oauth_error;
-    return out;
-  };
-  auto finish = [&](absl::Status status, const char* oauth_error) {
-    ExchangeResult result = record_and_answer(std::move(status), oauth_error);
-    release_on_outage();
-    return result;
+    Answer answer{std::move(out), std::move(status), oauth_error, attestor_};
+    if (identity.ok()) answer.subject = *std::move(identity);
+    if (actor_attested) answer.actor = std::move(preq.actors.front());
+    ledger_->AppendAsync(rec, [answer = std::move(answer),
+                               done = std::move(done)](absl::Status recorded) mutable {
+      std::move(done)(Conclude(std::move(answer), recorded));
+    });
   };
 
-  absl::StatusOr<AttestedIdentity> identity = attestor_->Attest(req.subject_token);
+  identity = attestor_->Attest(req.subject_token);
   if (!identity.ok()) {
     auto [status, code] = AttestationFailure(identity.status(), "subject_token");
     return finish(status, code);
   }
-  attested_subject = &*identity;
   rec.attested_issuer = identity->issuer;
   rec.attested_subject = identity->subject;
   rec.attested_issuer_name = identity->issuer_name;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "issuer/src/attest/attestor.h"
@@ -85,6 +86,18 @@ class TokenExchange {
         options_(options) {}
 
   ExchangeResult Exchange(const ExchangeRequest& request, const RequestContext& context) const;
+
+  using ExchangeDone = absl::AnyInvocable<void(ExchangeResult) &&>;
+
+  // ExchangeAsync is Exchange without the wait for the ledger: attestation,
+  // policy and minting run on the calling thread (attestation may block on a
+  // fetch of the attesting issuer's keys), then the record is handed to the
+  // ledger and ExchangeAsync returns. `done` gets the result once the ledger
+  // has recorded it, on the ledger's thread; or on the calling thread, before
+  // ExchangeAsync returns, for a request answered without a record or a
+  // ledger that answers inline. `done` must not block.
+  void ExchangeAsync(const ExchangeRequest& request, const RequestContext& context,
+                     ExchangeDone done) const;
 
  private:
   Attestor* attestor_;

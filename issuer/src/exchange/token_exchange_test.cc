@@ -1,8 +1,10 @@
 #include "issuer/src/exchange/token_exchange.h"
 
 #include <map>
+#include <optional>
 
 #include "absl/synchronization/mutex.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "writ/crypto/keys.h"
 #include "writ/jose/jwt_validator.h"
@@ -10,6 +12,8 @@
 
 namespace writ::issuer {
 namespace {
+
+using ::testing::HasSubstr;
 
 class FakeAttestor final : public Attestor {
  public:
@@ -55,6 +59,15 @@ class MemoryLedger final : public Ledger {
     return records;
   }
   bool Healthy() const override { return !fail; }
+  // With `defer`, AppendAsync keeps the record and its callback in
+  // `deferred` until the test answers it.
+  void AppendAsync(const LedgerRecord& r, AppendDone done) override {
+    if (!defer) return Ledger::AppendAsync(r, std::move(done));
+    records.push_back(r);
+    deferred.push_back(std::move(done));
+  }
+  bool defer = false;
+  std::vector<AppendDone> deferred;
   mutable absl::Mutex mu;
   bool fail = false;          // unhealthy: every Append fails
   bool fail_appends = false;  // looks healthy, but the next Append fails
@@ -304,6 +317,50 @@ TEST_F(TokenExchangeTest, GlobalMaximumCapsTheGrantedLifetime) {
   ExchangeResult res = Run(Request());
   ASSERT_TRUE(res.status.ok());
   EXPECT_EQ(res.minted.expires_at - clock_.Now(), absl::Minutes(30));
+}
+
+TEST_F(TokenExchangeTest, ExchangeAsyncAnswersOnlyOnceTheLedgerHasTheRecord) {
+  ledger_.defer = true;
+  std::optional<ExchangeResult> got;
+  exchange_.ExchangeAsync(Request(), {"grpc", "10.0.0.2"},
+                          [&](ExchangeResult r) { got = std::move(r); });
+  EXPECT_FALSE(got.has_value());  // minted, but not answered before it is recorded
+  ASSERT_EQ(ledger_.records.size(), 1u);
+  ASSERT_EQ(ledger_.deferred.size(), 1u);
+  std::move(ledger_.deferred[0])(absl::OkStatus());
+  ASSERT_TRUE(got.has_value());
+  ASSERT_TRUE(got->status.ok()) << got->status;
+  EXPECT_FALSE(got->minted.token.empty());
+  EXPECT_EQ(ledger_.records[0].jti, got->minted.jti);
+  EXPECT_EQ(ledger_.records[0].request_id, got->request_id);
+  EXPECT_TRUE(attestor_.forgotten.empty());
+}
+
+TEST_F(TokenExchangeTest, ExchangeAsyncWhoseRecordFailsAnswersUnavailableWithoutAToken) {
+  ledger_.defer = true;
+  std::optional<ExchangeResult> got;
+  exchange_.ExchangeAsync(Request(), {"grpc", "10.0.0.2"},
+                          [&](ExchangeResult r) { got = std::move(r); });
+  ASSERT_EQ(ledger_.deferred.size(), 1u);
+  std::move(ledger_.deferred[0])(absl::UnavailableError("disk full"));
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(got->status.message()), HasSubstr("disk full"));
+  EXPECT_EQ(got->oauth_error, "temporarily_unavailable");
+  EXPECT_TRUE(got->minted.token.empty());
+  EXPECT_TRUE(got->minted.jti.empty());
+  EXPECT_EQ(attestor_.forgotten, (std::vector<std::string>{"repo:acme/app"}));
+}
+
+TEST_F(TokenExchangeTest, ExchangeAsyncAnswersAMalformedRequestInlineWithoutARecord) {
+  ledger_.defer = true;
+  std::optional<ExchangeResult> got;
+  exchange_.ExchangeAsync(Request(""), {"grpc", "10.0.0.2"},
+                          [&](ExchangeResult r) { got = std::move(r); });
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(ledger_.records.empty());
+  EXPECT_TRUE(ledger_.deferred.empty());
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -101,6 +102,18 @@ class Ledger {
   // Returns kUnavailable when it cannot; the caller must then not hand out
   // any credential.
   virtual absl::Status Append(const LedgerRecord& record) = 0;
+
+  // AppendDone receives what Append would have returned.
+  using AppendDone = absl::AnyInvocable<void(absl::Status) &&>;
+
+  // AppendAsync stores `record` as Append does, without waiting: `done` runs
+  // once the record is durable (OK) or cannot be (the error Append would
+  // return). `done` may run on the calling thread before AppendAsync returns,
+  // or on a thread of the ledger's; it must not block, and must not wait on
+  // another Append. The default runs Append inline.
+  virtual void AppendAsync(const LedgerRecord& record, AppendDone done) {
+    std::move(done)(Append(record));
+  }
   // FindByJti returns the record of the credential with `jti`, or kNotFound.
   virtual absl::StatusOr<LedgerRecord> FindByJti(absl::string_view jti) const = 0;
   // Query returns matching records, newest first.

@@ -14,6 +14,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "issuer/src/ledger/ledger_codec.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/db.h"
@@ -49,10 +50,9 @@ rocksdb::Options BaseOptions(const RocksDbLedgerOptions& o) {
   // A torn tail of the WAL (power loss mid-write) drops only the unsynced
   // tail; anything acknowledged under sync=true is before it.
   options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
-  // Appends come from many request threads at once: the next write group's
-  // WAL write (and sync) proceeds while the previous group fills the
-  // memtable, instead of waiting for it.
-  options.enable_pipelined_write = true;
+  // One writer thread (RocksDbLedger::WriterLoop) does all writes, grouping
+  // the callers' records itself: RocksDB's own write groups (and their
+  // spinning waiters) have nothing to group.
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(o.block_cache_bytes);
   if (o.bloom_bits_per_key > 0) {
@@ -105,7 +105,9 @@ RocksDbLedger::RocksDbLedger(std::unique_ptr<rocksdb::DB> db, const RocksDbLedge
     : options_(options),
       read_only_(read_only),
       secondary_dir_(std::move(secondary_dir)),
-      db_(std::move(db)) {}
+      db_(std::move(db)) {
+  if (!read_only_) writer_ = std::thread([this] { WriterLoop(); });
+}
 
 RocksDbLedger::~RocksDbLedger() { Close().IgnoreError(); }
 
@@ -161,45 +163,96 @@ absl::StatusOr<std::unique_ptr<RocksDbLedger>> RocksDbLedger::OpenReadOnly(absl:
 }
 
 absl::Status RocksDbLedger::Append(const LedgerRecord& record) {
+  absl::Status result;
+  absl::Notification written;
+  AppendAsync(record, [&](absl::Status status) {
+    result = std::move(status);
+    written.Notify();
+  });
+  written.WaitForNotification();
+  return result;
+}
+
+void RocksDbLedger::AppendAsync(const LedgerRecord& record, AppendDone done) {
   if (record.request_id.empty()) {
-    return absl::InvalidArgumentError("ledger record has no request_id");
+    return std::move(done)(absl::InvalidArgumentError("ledger record has no request_id"));
   }
   if (record.time == absl::InfinitePast() || record.time == absl::InfiniteFuture()) {
-    return absl::InvalidArgumentError("ledger record has an infinite time");
+    return std::move(done)(absl::InvalidArgumentError("ledger record has an infinite time"));
   }
+  if (read_only_) {
+    return std::move(done)(absl::FailedPreconditionError("ledger was opened read-only"));
+  }
+  if (failed_.load()) {
+    return std::move(done)(
+        absl::UnavailableError("ledger is failed closed after an earlier write error"));
+  }
+  // Encode everything before queueing: the writer only copies bytes, and a
+  // record goes into its group's batch with all its indexes or not at all.
+  PendingWrite write;
+  write.puts.reserve(5);
+  const absl::Time time = absl::FromUnixMicros(absl::ToUnixMicros(record.time));
+  std::string key = codec::RecordKey(time, record.request_id);
+  const std::string suffix = key.substr(codec::kRecordPrefix.size());
+  if (time == record.time) {
+    write.puts.emplace_back(key, codec::EncodeRecord(record));
+  } else {
+    LedgerRecord stored = record;
+    stored.time = time;
+    write.puts.emplace_back(key, codec::EncodeRecord(stored));
+  }
+  if (!record.jti.empty()) write.puts.emplace_back(codec::JtiKey(record.jti), key);
+  if (!record.attested_subject.empty()) {
+    write.puts.emplace_back(absl::StrCat(codec::SubjectIndexPrefix(record.attested_subject), suffix),
+                            "");
+  }
+  if (!record.granted_subject.empty() && record.granted_subject != record.attested_subject) {
+    write.puts.emplace_back(absl::StrCat(codec::SubjectIndexPrefix(record.granted_subject), suffix),
+                            "");
+  }
+  write.puts.emplace_back(absl::StrCat(codec::DecisionIndexPrefix(record.decision), suffix), "");
+  write.done = std::move(done);
+  {
+    absl::MutexLock lock(&queue_mu_);
+    if (!stopping_) {
+      queue_.push_back(std::move(write));
+      return;
+    }
+  }
+  std::move(write.done)(absl::UnavailableError("ledger is closed"));
+}
+
+void RocksDbLedger::WriterLoop() {
+  std::vector<PendingWrite> group;
+  for (;;) {
+    {
+      absl::MutexLock lock(&queue_mu_);
+      queue_mu_.Await(absl::Condition(this, &RocksDbLedger::HasWorkOrStopping));
+      if (queue_.empty()) return;  // stopping, and drained
+      group.swap(queue_);
+    }
+    const absl::Status status = WriteGroup(group);
+    for (PendingWrite& write : group) std::move(write.done)(status);
+    group.clear();
+  }
+}
+
+absl::Status RocksDbLedger::WriteGroup(const std::vector<PendingWrite>& group) {
   if (failed_.load()) {
     return absl::UnavailableError("ledger is failed closed after an earlier write error");
   }
-  // Encode and assemble everything before taking the lock: the batch either
-  // holds the whole record with all its indexes or is never written.
-  LedgerRecord stored = record;
-  stored.time = absl::FromUnixMicros(absl::ToUnixMicros(record.time));
-  const std::string key = codec::RecordKey(stored.time, stored.request_id);
-  const absl::string_view suffix = absl::string_view(key).substr(codec::kRecordPrefix.size());
   rocksdb::WriteBatch batch;
-  rocksdb::Status s = batch.Put(key, codec::EncodeRecord(stored));
-  if (s.ok() && !stored.jti.empty()) s = batch.Put(codec::JtiKey(stored.jti), key);
-  if (s.ok() && !stored.attested_subject.empty()) {
-    s = batch.Put(absl::StrCat(codec::SubjectIndexPrefix(stored.attested_subject), suffix), "");
+  for (const PendingWrite& write : group) {
+    for (const auto& [key, value] : write.puts) {
+      rocksdb::Status s = batch.Put(key, value);
+      if (!s.ok()) return ToStatus(s, "cannot build the ledger write batch");
+    }
   }
-  if (s.ok() && !stored.granted_subject.empty() &&
-      stored.granted_subject != stored.attested_subject) {
-    s = batch.Put(absl::StrCat(codec::SubjectIndexPrefix(stored.granted_subject), suffix), "");
-  }
-  if (s.ok()) {
-    s = batch.Put(absl::StrCat(codec::DecisionIndexPrefix(stored.decision), suffix), "");
-  }
-  if (!s.ok()) return ToStatus(s, "cannot build the ledger write batch");
-
   absl::ReaderMutexLock lock(&mu_);
   if (db_ == nullptr) return absl::UnavailableError("ledger is closed");
-  if (read_only_) return absl::FailedPreconditionError("ledger was opened read-only");
-  if (failed_.load()) {
-    return absl::UnavailableError("ledger is failed closed after an earlier write error");
-  }
   rocksdb::WriteOptions write_options;
   write_options.sync = options_.sync;
-  s = db_->Write(write_options, &batch);
+  rocksdb::Status s = db_->Write(write_options, &batch);
   if (!s.ok()) {
     failed_.store(true);
     return absl::UnavailableError(
@@ -319,6 +372,14 @@ absl::StatusOr<std::vector<LedgerRecord>> RocksDbLedger::Query(const LedgerQuery
 bool RocksDbLedger::Healthy() const { return open_.load() && !failed_.load(); }
 
 absl::Status RocksDbLedger::Close() {
+  {
+    // Appends queued before this are written; later ones are refused.
+    absl::MutexLock lock(&queue_mu_);
+    stopping_ = true;
+  }
+  std::call_once(writer_joined_, [this] {
+    if (writer_.joinable()) writer_.join();
+  });
   absl::WriterMutexLock lock(&mu_);
   if (db_ == nullptr) return absl::OkStatus();
   open_.store(false);

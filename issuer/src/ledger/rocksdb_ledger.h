@@ -5,9 +5,12 @@
 // sees a record without its indexes or the reverse.
 //
 // Durability: with `sync` (the default) Append returns OK only once the
-// batch is in the WAL and fsync'ed. Concurrent Appends are grouped by
-// RocksDB's write thread into one WAL write and one fsync (group commit), so
-// throughput grows with the number of concurrent callers.
+// batch is in the WAL and fsync'ed. Appends are group-committed by one
+// writer thread of the ledger's: callers encode their record and queue it,
+// and the writer puts everything queued since its last write into one
+// WriteBatch, one WAL write and one fsync, then answers each caller. So
+// throughput grows with the number of concurrent callers, and a caller
+// waits (or, with AppendAsync, does not) without spinning.
 //
 // Failure: after any failed write the ledger fails closed: Healthy() turns
 // false for good and every later Append returns kUnavailable without
@@ -19,14 +22,18 @@
 // and catches up with the primary's WAL before every FindByJti/Query.
 //
 // Thread-safety: every method may be called from any thread, Close()
-// included (it waits for Appends in flight).
+// included (it waits for Appends in flight), except that an AppendAsync
+// callback must not call Close() or the destructor.
 #ifndef WRIT_ISSUER_LEDGER_ROCKSDB_LEDGER_H_
 #define WRIT_ISSUER_LEDGER_ROCKSDB_LEDGER_H_
 
 #include <atomic>
 #include <cstddef>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -89,6 +96,11 @@ class RocksDbLedger final : public Ledger {
   // healthy) for a record without request_id or with an infinite time, and
   // kFailedPrecondition on a read-only ledger.
   absl::Status Append(const LedgerRecord& record) override;
+
+  // AppendAsync: see Ledger. `done` runs on the ledger's writer thread after
+  // the group's fsync, except for errors found before queueing (bad record,
+  // failed or closed ledger), which run `done` inline.
+  void AppendAsync(const LedgerRecord& record, AppendDone done) override;
   // FindByJti: see Ledger. kInvalidArgument for an empty jti, kDataLoss (naming
   // the key) for a corrupt record or dangling index, kUnavailable when closed.
   absl::StatusOr<LedgerRecord> FindByJti(absl::string_view jti) const override;
@@ -108,6 +120,20 @@ class RocksDbLedger final : public Ledger {
   RocksDbLedger(std::unique_ptr<rocksdb::DB> db, const RocksDbLedgerOptions& options,
                 bool read_only, std::string secondary_dir);
 
+  // A queued Append: its keys and values, and whom to tell.
+  struct PendingWrite {
+    std::vector<std::pair<std::string, std::string>> puts;
+    AppendDone done;
+  };
+
+  // WriterLoop is the writer thread: it commits the queue in groups until
+  // Close() stops it (after the queue is drained).
+  void WriterLoop();
+  // WriteGroup writes every queued Append in `group` as one batch.
+  absl::Status WriteGroup(const std::vector<PendingWrite>& group);
+  bool HasWorkOrStopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) {
+    return !queue_.empty() || stopping_;
+  }
   absl::Status CatchUp() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   absl::StatusOr<LedgerRecord> GetRecord(const std::string& key) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
@@ -120,6 +146,12 @@ class RocksDbLedger final : public Ledger {
   std::unique_ptr<rocksdb::DB> db_ ABSL_GUARDED_BY(mu_);
   // Serializes TryCatchUpWithPrimary on a read-only ledger.
   mutable absl::Mutex catch_up_mu_;
+  // The writer's queue; stopping_ is set by Close().
+  absl::Mutex queue_mu_;
+  std::vector<PendingWrite> queue_ ABSL_GUARDED_BY(queue_mu_);
+  bool stopping_ ABSL_GUARDED_BY(queue_mu_) = false;
+  std::thread writer_;  // not started on a read-only ledger
+  std::once_flag writer_joined_;
   std::atomic<bool> open_{true};
   std::atomic<bool> failed_{false};
 };

@@ -441,6 +441,57 @@ TEST_F(RocksDbLedgerTest, AppendAfterCloseIsUnavailable) {
   EXPECT_EQ(ledger_->FindByJti("j").status().code(), absl::StatusCode::kUnavailable);
 }
 
+// Queues `n` records r0..r{n-1} with AppendAsync; `statuses` gets each one's
+// answer, `answered` counts them.
+void AppendManyAsync(RocksDbLedger& ledger, int n, std::vector<absl::Status>& statuses,
+                     std::atomic<int>& answered) {
+  statuses.assign(n, absl::UnknownError("no answer"));
+  for (int i = 0; i < n; ++i) {
+    ledger.AppendAsync(Record(absl::StrCat("r", i), kT0 + absl::Seconds(i), "a", "allow"),
+                       [&statuses, &answered, i](absl::Status s) {
+                         statuses[i] = std::move(s);
+                         answered.fetch_add(1);
+                       });
+  }
+}
+
+TEST_F(RocksDbLedgerTest, AppendAsyncAnswersEachRecordOnceItIsStored) {
+  std::vector<absl::Status> statuses;
+  std::atomic<int> answered{0};
+  AppendManyAsync(*ledger_, 200, statuses, answered);
+  // Close waits for everything queued before it; the answers came first.
+  ASSERT_TRUE(ledger_->Close().ok());
+  EXPECT_EQ(answered.load(), 200);
+  for (const absl::Status& s : statuses) EXPECT_TRUE(s.ok()) << s;
+  auto reopened = RocksDbLedger::Open(tmp_.Sub("ledger"));
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  LedgerQuery all;
+  all.limit = 1000;
+  auto records = (*reopened)->Query(all);
+  ASSERT_TRUE(records.ok()) << records.status();
+  EXPECT_EQ(records->size(), 200u);
+  auto by_jti = (*reopened)->FindByJti("jti-r137");
+  ASSERT_TRUE(by_jti.ok()) << by_jti.status();
+  EXPECT_EQ(by_jti->request_id, "r137");
+}
+
+TEST_F(RocksDbLedgerTest, AppendAsyncRefusesInlineWhatItCannotQueue) {
+  int calls = 0;
+  absl::Status got;
+  auto answer = [&](absl::Status s) {
+    ++calls;
+    got = std::move(s);
+  };
+  ledger_->AppendAsync(Record("", kT0, "a", "deny"), answer);
+  EXPECT_EQ(calls, 1);  // before AppendAsync returned
+  EXPECT_EQ(got.code(), absl::StatusCode::kInvalidArgument);
+  ASSERT_TRUE(ledger_->Close().ok());
+  ledger_->AppendAsync(Record("r", kT0, "a", "deny"), answer);
+  EXPECT_EQ(calls, 2);
+  EXPECT_EQ(got.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(got.message(), HasSubstr("closed"));
+}
+
 TEST_F(RocksDbLedgerTest, AppendRejectsIncompleteRecordButStaysHealthy) {
   LedgerRecord r = Record("", kT0, "a", "deny");
   EXPECT_EQ(ledger_->Append(r).code(), absl::StatusCode::kInvalidArgument);
@@ -477,6 +528,24 @@ TEST(RocksDbLedgerFailureTest, WriteFailureFailsClosed) {
   auto all = (*reopened)->Query({});
   ASSERT_TRUE(all.ok()) << all.status();
   EXPECT_THAT(Ids(*all), ElementsAre("r0"));  // r1 was not acknowledged: not there
+}
+
+TEST(RocksDbLedgerFailureTest, WriteFailureAnswersEveryQueuedAppendUnavailable) {
+  TempDir tmp;
+  auto fs = std::make_shared<FailingFileSystem>();
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
+  RocksDbLedgerOptions options;
+  options.env = env.get();
+  auto ledger = RocksDbLedger::Open(tmp.Sub("ledger"), options);
+  ASSERT_TRUE(ledger.ok()) << ledger.status();
+  fs->fail = true;
+  std::vector<absl::Status> statuses;
+  std::atomic<int> answered{0};
+  AppendManyAsync(**ledger, 50, statuses, answered);
+  (*ledger)->Close().IgnoreError();
+  EXPECT_EQ(answered.load(), 50);
+  for (const absl::Status& s : statuses) EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+  EXPECT_FALSE((*ledger)->Healthy());
 }
 
 // Writes `value` under `key` straight into the RocksDB in `dir`.

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "issuer/src/api/grpc_services.h"
+#include "issuer/src/api/work_pool.h"
 #include "writ/v1/writ.grpc.pb.h"
 
 namespace writ::issuer {
@@ -20,7 +21,7 @@ grpc::Status ToGrpc(const absl::Status& s) {
   return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
 }
 
-grpc::Status Fail(grpc::ServerContext* ctx, const absl::Status& s, absl::string_view oauth) {
+grpc::Status Fail(grpc::ServerContextBase* ctx, const absl::Status& s, absl::string_view oauth) {
   if (!oauth.empty()) ctx->AddTrailingMetadata("writ-oauth-error", std::string(oauth));
   return ToGrpc(s);
 }
@@ -39,20 +40,39 @@ using grpc_internal::Fail;
 using grpc_internal::OperatorOnly;
 using grpc_internal::ToGrpc;
 
-class TokenServiceImpl final : public v1::TokenService::Service {
+// TokenServiceImpl answers ExchangeToken with the callback API: the call
+// leaves gRPC's threads for `pool_` (attestation may block on a key fetch),
+// and its worker hands the decision to the ledger and moves on; the call is
+// finished on the ledger's thread once the record is durable. So no thread
+// waits out an fsync per call.
+class TokenServiceImpl final : public v1::TokenService::CallbackService {
  public:
-  explicit TokenServiceImpl(const TokenExchange* exchange) : exchange_(exchange) {}
-  grpc::Status ExchangeToken(grpc::ServerContext* ctx, const v1::ExchangeTokenRequest* in,
-                             v1::ExchangeTokenResponse* out) override {
+  TokenServiceImpl(const TokenExchange* exchange, int threads)
+      : exchange_(exchange), pool_(threads, /*max_queued=*/4096) {}
+
+  grpc::ServerUnaryReactor* ExchangeToken(grpc::CallbackServerContext* ctx,
+                                          const v1::ExchangeTokenRequest* in,
+                                          v1::ExchangeTokenResponse* out) override {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    if (!pool_.TrySubmit([this, ctx, in, out, reactor] { Run(ctx, in, out, reactor); })) {
+      reactor->Finish(Fail(ctx, absl::ResourceExhaustedError("too many token requests queued"),
+                           "temporarily_unavailable"));
+    }
+    return reactor;
+  }
+
+ private:
+  void Run(grpc::CallbackServerContext* ctx, const v1::ExchangeTokenRequest* in,
+           v1::ExchangeTokenResponse* out, grpc::ServerUnaryReactor* reactor) const {
     ExchangeRequest req;
     req.subject_token = in->subject_token();
     req.subject_token_type = in->subject_token_type();
     if (!in->audience().empty()) req.audiences.push_back(in->audience());
     req.scopes.assign(in->scopes().begin(), in->scopes().end());
     if (in->requested_lifetime_seconds() < 0) {
-      return Fail(ctx,
-                  absl::InvalidArgumentError("requested_lifetime_seconds must not be negative"),
-                  "invalid_request");
+      return reactor->Finish(
+          Fail(ctx, absl::InvalidArgumentError("requested_lifetime_seconds must not be negative"),
+               "invalid_request"));
     }
     if (in->requested_lifetime_seconds() > 0) {
       req.lifetime =
@@ -60,10 +80,16 @@ class TokenServiceImpl final : public v1::TokenService::Service {
     }
     req.actor_token = in->actor_token();
     req.actor_token_type = in->actor_token_type();
-    ExchangeResult r = exchange_->Exchange(req, {"grpc", PeerAddress(ctx->peer())});
+    exchange_->ExchangeAsync(
+        req, {"grpc", PeerAddress(ctx->peer())},
+        [ctx, out, reactor](ExchangeResult r) { reactor->Finish(Answer(ctx, std::move(r), out)); });
+  }
+
+  static grpc::Status Answer(grpc::CallbackServerContext* ctx, ExchangeResult r,
+                             v1::ExchangeTokenResponse* out) {
     ctx->AddTrailingMetadata("writ-request-id", r.request_id);
     if (!r.status.ok()) return Fail(ctx, r.status, r.oauth_error);
-    out->set_access_token(r.minted.token);
+    out->set_access_token(std::move(r.minted.token));
     out->set_issued_token_type(kTokenTypeAccessToken);
     out->set_token_type("Bearer");
     out->set_expires_in(absl::ToInt64Seconds(r.minted.expires_at - r.minted.issued_at));
@@ -75,8 +101,8 @@ class TokenServiceImpl final : public v1::TokenService::Service {
     return grpc::Status::OK;
   }
 
- private:
   const TokenExchange* exchange_;
+  WorkPool pool_;
 };
 
 absl::StatusOr<AttestedIdentity> ToIdentity(const v1::Identity& in, absl::string_view what) {
@@ -281,7 +307,7 @@ absl::StatusOr<std::unique_ptr<GrpcApi>> GrpcApi::Start(const ListenerConfig& li
   } else {
     creds = grpc::InsecureServerCredentials();
   }
-  api->token_service_ = std::make_unique<TokenServiceImpl>(services.tokens);
+
   api->policy_service_ = std::make_unique<PolicyServiceImpl>(
       services.policy, services.clock != nullptr ? services.clock : &Clock::Real());
   api->ledger_service_ = std::make_unique<LedgerServiceImpl>(services.ledger);
@@ -310,6 +336,7 @@ absl::StatusOr<std::unique_ptr<GrpcApi>> GrpcApi::Start(const ListenerConfig& li
                           ? limits.http_threads
                           : std::max(8, 2 * static_cast<int>(std::thread::hardware_concurrency()));
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, pollers);
+  api->token_service_ = std::make_unique<TokenServiceImpl>(services.tokens, pollers);
   builder.RegisterService(api->token_service_.get());
   builder.RegisterService(api->policy_service_.get());
   builder.RegisterService(api->ledger_service_.get());

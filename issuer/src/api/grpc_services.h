@@ -23,7 +23,7 @@ grpc::Status ToGrpc(const absl::Status& s);
 
 // Fail is ToGrpc with the RFC 6749 error code in "writ-oauth-error" trailing
 // metadata (when `oauth` is not empty).
-grpc::Status Fail(grpc::ServerContext* ctx, const absl::Status& s, absl::string_view oauth);
+grpc::Status Fail(grpc::ServerContextBase* ctx, const absl::Status& s, absl::string_view oauth);
 
 // OperatorOnly is OK for loopback peers and PERMISSION_DENIED naming `what`
 // for anyone else.

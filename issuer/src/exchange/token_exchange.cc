@@ -196,10 +196,10 @@ void TokenExchange::ExchangeAsync(const ExchangeRequest& req, const RequestConte
     Answer answer{std::move(out), std::move(status), oauth_error, attestor_};
     if (identity.ok()) answer.subject = *std::move(identity);
     if (actor_attested) answer.actor = std::move(preq.actors.front());
-    ledger_->AppendAsync(rec, [answer = std::move(answer),
-                               done = std::move(done)](absl::Status recorded) mutable {
-      std::move(done)(Conclude(std::move(answer), recorded));
-    });
+    ledger_->AppendAsync(
+        rec, [answer = std::move(answer), done = std::move(done)](absl::Status recorded) mutable {
+          std::move(done)(Conclude(std::move(answer), recorded));
+        });
   };
 
   identity = attestor_->Attest(req.subject_token);

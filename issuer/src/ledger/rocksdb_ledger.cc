@@ -203,8 +203,8 @@ void RocksDbLedger::AppendAsync(const LedgerRecord& record, AppendDone done) {
   }
   if (!record.jti.empty()) write.puts.emplace_back(codec::JtiKey(record.jti), key);
   if (!record.attested_subject.empty()) {
-    write.puts.emplace_back(absl::StrCat(codec::SubjectIndexPrefix(record.attested_subject), suffix),
-                            "");
+    write.puts.emplace_back(
+        absl::StrCat(codec::SubjectIndexPrefix(record.attested_subject), suffix), "");
   }
   if (!record.granted_subject.empty() && record.granted_subject != record.attested_subject) {
     write.puts.emplace_back(absl::StrCat(codec::SubjectIndexPrefix(record.granted_subject), suffix),

@@ -1,10 +1,8 @@
 #include "issuer/src/api/http_api.h"
 
-#include <httplib.h>
-#include <sys/socket.h>
-
 #include <algorithm>
 #include <cstdlib>
+#include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -16,17 +14,18 @@
 #include "issuer/src/api/http_util.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
+#include "writ/base/status_macros.h"
 
 namespace writ::issuer {
 namespace http_internal {
 
-void NoStore(httplib::Response& res) {
-  res.set_header("Cache-Control", "no-store");
-  res.set_header("Pragma", "no-cache");
+void NoStore(HttpResponse& res) {
+  res.headers.emplace_back("Cache-Control", "no-store");
+  res.headers.emplace_back("Pragma", "no-cache");
 }
 
-void SendOAuthError(httplib::Response& res, absl::string_view error, absl::string_view description,
-                    absl::string_view request_id) {
+HttpResponse OAuthError(absl::string_view error, absl::string_view description,
+                        absl::string_view request_id) {
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
   w.StartObject();
@@ -39,43 +38,61 @@ void SendOAuthError(httplib::Response& res, absl::string_view error, absl::strin
     Str(w, request_id);
   }
   w.EndObject();
+  HttpResponse res;
   res.status = OAuthHttpStatus(error);
   NoStore(res);
-  if (res.status == 503) res.set_header("Retry-After", "1");
-  if (!request_id.empty()) res.set_header("X-Request-Id", std::string(request_id));
-  res.set_content(buf.GetString(), buf.GetSize(), "application/json");
+  if (res.status == 503) res.headers.emplace_back("Retry-After", "1");
+  if (!request_id.empty()) res.headers.emplace_back("X-Request-Id", std::string(request_id));
+  res.body.assign(buf.GetString(), buf.GetSize());
+  res.content_type = "application/json";
+  return res;
 }
 
-std::string MediaType(const httplib::Request& req) {
-  std::string type = absl::AsciiStrToLower(req.get_header_value("Content-Type"));
+HttpResponse JsonAnswer(const rapidjson::StringBuffer& buf, const std::string& request_id) {
+  HttpResponse res;
+  NoStore(res);
+  res.headers.emplace_back("X-Request-Id", request_id);
+  res.body.assign(buf.GetString(), buf.GetSize());
+  res.content_type = "application/json";
+  return res;
+}
+
+std::string MediaType(const HttpRequest& req) {
+  const std::string* header = req.Header("content-type");
+  if (header == nullptr) return "";
+  std::string type = absl::AsciiStrToLower(*header);
   return std::string(absl::StripAsciiWhitespace(absl::string_view(type).substr(0, type.find(';'))));
 }
 
-bool ReadBody(const httplib::ContentReader& read, httplib::Response& res, std::string* body) {
-  const bool complete = read([body](const char* data, size_t n) {
-    body->append(data, n);
-    return true;
-  });
-  if (complete) return true;
-  // httplib has set 413 (over max_body_bytes) or 400 (broken body).
-  const int status = res.status == 413 ? 413 : 400;
-  SendOAuthError(res, "invalid_request",
-                 status == 413 ? "request body too large" : "the request body cannot be read");
-  res.status = status;
-  return false;
+HttpResponse MethodNotAllowed(absl::string_view allow, bool oauth) {
+  HttpResponse res;
+  if (oauth) {
+    res = OAuthError("invalid_request", absl::StrCat("this endpoint takes ", allow));
+  } else {
+    res.body = absl::StrCat("this endpoint takes ", allow, "\n");
+    res.content_type = "text/plain";
+  }
+  res.status = 405;
+  res.headers.emplace_back("Allow", std::string(allow));
+  return res;
 }
 
 }  // namespace http_internal
 
 namespace {
 
+using http::HttpRequest;
+using http::HttpResponse;
+using http::Responder;
+using http_internal::IsGet;
+using http_internal::JsonAnswer;
 using http_internal::JsonWriter;
 using http_internal::MediaType;
-using http_internal::NoStore;
-using http_internal::SendOAuthError;
+using http_internal::MethodNotAllowed;
+using http_internal::OAuthError;
 using http_internal::Str;
 
-bool IsFormContentType(const httplib::Request& req) {
+bool IsFormContentType(const HttpRequest& req) {
   return MediaType(req) == "application/x-www-form-urlencoded";
 }
 
@@ -135,22 +152,10 @@ bool DecodeTokenRequest(const FormBody& form, ExchangeRequest* out, std::string*
   return true;
 }
 
-void HandleToken(const TokenExchange* exchange, const httplib::Request& req,
-                 const std::string& body, httplib::Response& res) {
-  if (!IsFormContentType(req)) {
-    return SendOAuthError(res, "invalid_request",
-                          "Content-Type must be application/x-www-form-urlencoded");
-  }
-  auto form = FormBody::Parse(body);
-  if (!form.ok()) return SendOAuthError(res, "invalid_request", form.status().message());
-  ExchangeRequest request;
-  std::string error, description;
-  if (!DecodeTokenRequest(*form, &request, &error, &description)) {
-    return SendOAuthError(res, error, description);
-  }
-  ExchangeResult result = exchange->Exchange(request, {"http", req.remote_addr});
+// TokenAnswer renders an exchange's result.
+HttpResponse TokenAnswer(const ExchangeResult& result) {
   if (!result.status.ok()) {
-    return SendOAuthError(res, result.oauth_error, result.status.message(), result.request_id);
+    return OAuthError(result.oauth_error, result.status.message(), result.request_id);
   }
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
@@ -167,15 +172,25 @@ void HandleToken(const TokenExchange* exchange, const httplib::Request& req,
   std::string scopes = absl::StrJoin(result.scopes, " ");
   Str(w, scopes);
   w.EndObject();
-  NoStore(res);
-  res.set_header("X-Request-Id", result.request_id);
-  res.set_content(buf.GetString(), buf.GetSize(), "application/json");
+  return JsonAnswer(buf, result.request_id);
 }
 
-size_t HeaderBytes(const httplib::Request& req) {
-  size_t n = 0;
-  for (const auto& [k, v] : req.headers) n += k.size() + v.size() + 4;
-  return n;
+// HandleToken runs on the work pool (attestation may block on a key fetch);
+// the answer is sent from the ledger's writer once the decision is durable.
+void HandleToken(const TokenExchange* exchange, const HttpRequest& req, Responder res) {
+  auto form = FormBody::Parse(req.body);
+  if (!form.ok()) {
+    return std::move(res).Send(OAuthError("invalid_request", form.status().message()));
+  }
+  ExchangeRequest request;
+  std::string error, description;
+  if (!DecodeTokenRequest(*form, &request, &error, &description)) {
+    return std::move(res).Send(OAuthError(error, description));
+  }
+  exchange->ExchangeAsync(request, {"http", req.remote_address},
+                          [res = std::move(res)](ExchangeResult result) mutable {
+                            std::move(res).Send(TokenAnswer(result));
+                          });
 }
 
 }  // namespace
@@ -226,138 +241,103 @@ absl::StatusOr<std::unique_ptr<HttpApi>> HttpApi::Bind(const ListenerConfig& lis
                                                        const LimitsConfig& limits) {
   auto api = std::unique_ptr<HttpApi>(new HttpApi());
   api->limits_ = limits;
-  if (!listener.tls_cert_file.empty()) {
-    auto tls = std::make_unique<httplib::SSLServer>(listener.tls_cert_file.c_str(),
-                                                    listener.tls_key_file.c_str());
-    if (!tls->is_valid()) {
-      return absl::InvalidArgumentError(absl::StrCat("HTTP TLS certificate ",
-                                                     listener.tls_cert_file, " or key ",
-                                                     listener.tls_key_file, " cannot be used"));
+  http::HttpServerOptions options;
+  options.host = listener.host;
+  options.port = listener.port;
+  options.tls_cert_file = listener.tls_cert_file;
+  options.tls_key_file = listener.tls_key_file;
+  options.max_header_bytes = limits.max_header_bytes;
+  options.max_body_bytes = limits.max_body_bytes;
+  // Short read and idle timeouts bound what a slow or idle client can hold.
+  options.read_timeout = absl::Seconds(3);
+  options.idle_timeout = absl::Seconds(2);
+  options.write_timeout = absl::Seconds(10);
+  // The server's own refusals (413, 400, ...) on the POST endpoints are OAuth
+  // errors like every other answer there.
+  options.error_response = [](absl::string_view path, int status, absl::string_view reason) {
+    HttpResponse res;
+    if (path == "/oauth2/token" || IsCertificatePostPath(path)) {
+      res = OAuthError("invalid_request", reason);
+    } else {
+      res.body = absl::StrCat(reason, "\n");
+      res.content_type = "text/plain";
     }
-    api->server_ = std::move(tls);
-  } else {
-    api->server_ = std::make_unique<httplib::Server>();
-  }
-  httplib::Server& svr = *api->server_;
-  // httplib's default sets SO_REUSEPORT, which lets a second issuer bind the
-  // same port and silently take half the traffic. SO_REUSEADDR alone only
-  // allows a restart while old connections linger in TIME_WAIT.
-  svr.set_socket_options([](socket_t sock) {
-    int yes = 1;
-    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-  });
-  // httplib sends the headers and the body of a response in separate
-  // send()s; with Nagle on, the body waits for the client's delayed ACK
-  // (40 ms on Linux), capping a keep-alive connection at ~25 requests/s.
-  // Accepted sockets inherit the option from the listening socket, so it is
-  // set before binding.
-  svr.set_tcp_nodelay(true);
-  if (listener.port == 0) {
-    api->port_ = svr.bind_to_any_port(listener.host);
-    if (api->port_ <= 0) {
-      return absl::UnavailableError(absl::StrCat("cannot bind HTTP on ", listener.host));
-    }
-  } else {
-    if (!svr.bind_to_port(listener.host, listener.port)) {
-      return absl::UnavailableError(
-          absl::StrCat("cannot bind HTTP on ", listener.host, ":", listener.port, " (in use?)"));
-    }
-    api->port_ = listener.port;
-  }
+    res.status = status;
+    return res;
+  };
+  ASSIGN_OR_RETURN(api->server_, http::HttpServer::Bind(options));
   return api;
 }
+
+int HttpApi::port() const { return server_->port(); }
 
 void HttpApi::Serve(const std::string& issuer_url, const TokenExchange* exchange,
                     const CertificateExchange* certificates, const KeyManager* keys,
                     ReadinessCheck readiness, ReadinessCheck details) {
-  httplib::Server& svr = *server_;
-  const LimitsConfig& limits = limits_;
-  int threads = limits.http_threads > 0
-                    ? limits.http_threads
-                    : std::max(64, 8 * static_cast<int>(std::thread::hardware_concurrency()));
-  svr.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  svr.set_payload_max_length(limits.max_body_bytes);
-  // httplib holds one pool thread per connection: short read and idle
-  // timeouts bound what a slow or idle client can take from others.
-  svr.set_keep_alive_max_count(1000);
-  svr.set_keep_alive_timeout(2);
-  svr.set_read_timeout(3, 0);
-  svr.set_write_timeout(10, 0);
-  const size_t max_header_bytes = limits.max_header_bytes;
-  svr.set_pre_routing_handler(
-      [max_header_bytes](const httplib::Request& req, httplib::Response& res) {
-        if (HeaderBytes(req) > max_header_bytes) {
-          res.status = 431;
-          res.set_content("request headers too large\n", "text/plain");
-          return httplib::Server::HandlerResponse::Handled;
-        }
-        return httplib::Server::HandlerResponse::Unhandled;
-      });
+  // Handlers that may block (attestation may fetch an issuer's keys;
+  // certificate issuance waits for the ledger) run here, off the I/O thread.
+  const int threads = limits_.http_threads > 0
+                          ? limits_.http_threads
+                          : std::max(8, 2 * static_cast<int>(std::thread::hardware_concurrency()));
+  pool_ = std::make_unique<WorkPool>(threads, /*max_queued=*/4096);
+  WorkPool* pool = pool_.get();
+  http::HttpServer& svr = *server_;
 
   std::string discovery = DiscoveryDocument(issuer_url, certificates != nullptr);
-  auto serve_discovery = [discovery](const httplib::Request&, httplib::Response& res) {
-    res.set_header("Cache-Control", "public, max-age=300");
-    res.set_content(discovery, "application/json");
+  auto serve_discovery = [discovery](HttpRequest req, Responder res) {
+    if (!IsGet(req)) return std::move(res).Send(MethodNotAllowed("GET", false));
+    HttpResponse out;
+    out.headers.emplace_back("Cache-Control", "public, max-age=300");
+    out.body = discovery;
+    out.content_type = "application/json";
+    std::move(res).Send(std::move(out));
   };
-  svr.Get("/.well-known/openid-configuration", serve_discovery);
-  svr.Get("/.well-known/oauth-authorization-server", serve_discovery);
-  svr.Get("/jwks", [keys](const httplib::Request&, httplib::Response& res) {
-    res.set_header("Cache-Control", "public, max-age=60");
-    res.set_content(keys->PublicJwks(), "application/jwk-set+json");
+  svr.Handle("/.well-known/openid-configuration", serve_discovery);
+  svr.Handle("/.well-known/oauth-authorization-server", serve_discovery);
+  svr.Handle("/jwks", [keys](HttpRequest req, Responder res) {
+    if (!IsGet(req)) return std::move(res).Send(MethodNotAllowed("GET", false));
+    HttpResponse out;
+    out.headers.emplace_back("Cache-Control", "public, max-age=60");
+    out.body = keys->PublicJwks();
+    out.content_type = "application/jwk-set+json";
+    std::move(res).Send(std::move(out));
   });
-  // A ContentReader handler: Debian's httplib would otherwise parse (and cap
-  // at 8 KiB) form bodies itself; we read the body and parse it strictly.
-  svr.Post("/oauth2/token", [exchange](const httplib::Request& req, httplib::Response& res,
-                                       const httplib::ContentReader& read) {
-    std::string body;
-    if (!http_internal::ReadBody(read, res, &body)) return;
-    HandleToken(exchange, req, body, res);
-  });
-  svr.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-    if ((req.path != "/oauth2/token" && !IsCertificatePostPath(req.path)) || !res.body.empty()) {
-      return;
+  svr.Handle("/oauth2/token", [exchange, pool](HttpRequest req, Responder res) {
+    if (req.method != "POST") return std::move(res).Send(MethodNotAllowed("POST", true));
+    if (!IsFormContentType(req)) {
+      return std::move(res).Send(OAuthError(
+          "invalid_request", "Content-Type must be application/x-www-form-urlencoded"));
     }
-    const int status = res.status;
-    SendOAuthError(res, "invalid_request",
-                   status == 413 ? "request body too large" : "malformed HTTP request");
-    res.status = status;
+    http_internal::OffloadOr503(pool, res,
+                                [exchange, req = std::move(req)](Responder res) mutable {
+                                  HandleToken(exchange, req, std::move(res));
+                                });
   });
-  svr.Get("/oauth2/token", [](const httplib::Request&, httplib::Response& res) {
-    SendOAuthError(res, "invalid_request", "the token endpoint takes POST");
-    res.status = 405;
-    res.set_header("Allow", "POST");
+  RegisterCertificateRoutes(svr, pool, certificates, keys);
+  svr.Handle("/healthz", [](HttpRequest req, Responder res) {
+    if (!IsGet(req)) return std::move(res).Send(MethodNotAllowed("GET", false));
+    std::move(res).Send({200, {}, "ok\n", "text/plain"});
   });
-  RegisterCertificateRoutes(svr, certificates, keys);
-  svr.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("ok\n", "text/plain");
-  });
-  svr.Get("/readyz", [readiness, details](const httplib::Request&, httplib::Response& res) {
+  svr.Handle("/readyz", [readiness, details](HttpRequest req, Responder res) {
+    if (!IsGet(req)) return std::move(res).Send(MethodNotAllowed("GET", false));
     std::vector<std::string> problems = readiness ? readiness() : std::vector<std::string>{};
-    std::string body = problems.empty()
-                           ? std::string("ready\n")
-                           : absl::StrCat("not ready: ", absl::StrJoin(problems, "; "), "\n");
+    HttpResponse out;
+    out.body = problems.empty() ? std::string("ready\n")
+                                : absl::StrCat("not ready: ", absl::StrJoin(problems, "; "), "\n");
     if (details) {
-      for (const std::string& line : details()) absl::StrAppend(&body, "  ", line, "\n");
+      for (const std::string& line : details()) absl::StrAppend(&out.body, "  ", line, "\n");
     }
-    if (!problems.empty()) res.status = 503;
-    res.set_content(body, "text/plain");
+    if (!problems.empty()) out.status = 503;
+    out.content_type = "text/plain";
+    std::move(res).Send(std::move(out));
   });
-  svr.set_exception_handler(
-      [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-        SendOAuthError(res, "server_error", "internal error");
-      });
-
-  thread_ = std::thread([&svr] { svr.listen_after_bind(); });
-  // httplib 0.11 drops a stop() that comes before its accept loop runs, so
-  // Serve returns only once it does.
-  for (int i = 0; i < 5000 && !svr.is_running(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  svr.Start();
 }
 
 void HttpApi::Stop() {
-  if (server_) server_->stop();
-  if (thread_.joinable()) thread_.join();
+  if (server_) server_->Stop();
+  // Tasks still queued run (their answers go nowhere) before the pool joins.
+  pool_.reset();
 }
 
 HttpApi::~HttpApi() { Stop(); }

@@ -12,14 +12,13 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "issuer/src/api/work_pool.h"
 #include "issuer/src/config/issuer_config.h"
 #include "issuer/src/exchange/certificate_exchange.h"
 #include "issuer/src/exchange/token_exchange.h"
+#include "issuer/src/http/http_server.h"
 #include "issuer/src/keys/key_manager.h"
 
-namespace httplib {
-class Server;
-}
 
 namespace writ::issuer {
 
@@ -44,16 +43,15 @@ class HttpApi {
   ~HttpApi();
 
   // port is the bound port.
-  int port() const { return port_; }
+  int port() const;
   // Stop stops accepting, finishes the requests in flight, and joins.
   void Stop();
 
  private:
   HttpApi() = default;
-  std::unique_ptr<httplib::Server> server_;
+  std::unique_ptr<http::HttpServer> server_;
+  std::unique_ptr<WorkPool> pool_;
   LimitsConfig limits_;
-  std::thread thread_;
-  int port_ = 0;
 };
 
 // OAuthHttpStatus is the HTTP status for an RFC 6749 error code.

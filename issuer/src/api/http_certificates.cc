@@ -1,7 +1,5 @@
 #include "issuer/src/api/http_certificates.h"
 
-#include <httplib.h>
-
 #include <algorithm>
 #include <functional>
 #include <memory>
@@ -14,16 +12,21 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "issuer/src/api/form_body.h"
 #include "issuer/src/api/http_util.h"
 
 namespace writ::issuer {
 namespace {
 
+using http::HttpRequest;
+using http::HttpResponse;
+using http::Responder;
+using http_internal::IsGet;
+using http_internal::JsonAnswer;
 using http_internal::JsonWriter;
 using http_internal::MediaType;
-using http_internal::NoStore;
-using http_internal::ReadBody;
-using http_internal::SendOAuthError;
+using http_internal::MethodNotAllowed;
+using http_internal::OAuthError;
 using http_internal::Str;
 
 constexpr char kSvidPath[] = "/v1/x509-svid";
@@ -32,10 +35,15 @@ constexpr char kSshPath[] = "/v1/ssh-certificate";
 // BearerToken returns the token of "Authorization: Bearer <token>" (RFC
 // 6750 2.1; the scheme is case-insensitive), or nullopt when the header is
 // missing, repeated, of another scheme, or empty.
-std::optional<std::string> BearerToken(const httplib::Request& req) {
-  if (req.get_header_value_count("Authorization") != 1) return std::nullopt;
-  std::string header = req.get_header_value("Authorization");
-  absl::string_view value = absl::StripAsciiWhitespace(header);
+std::optional<std::string> BearerToken(const HttpRequest& req) {
+  const std::string* header = nullptr;
+  for (const auto& [name, value] : req.headers) {
+    if (name != "authorization") continue;
+    if (header != nullptr) return std::nullopt;  // repeated
+    header = &value;
+  }
+  if (header == nullptr) return std::nullopt;
+  absl::string_view value = absl::StripAsciiWhitespace(*header);
   constexpr absl::string_view kScheme = "bearer ";
   if (value.size() <= kScheme.size() ||
       !absl::EqualsIgnoreCase(value.substr(0, kScheme.size()), kScheme)) {
@@ -46,71 +54,73 @@ std::optional<std::string> BearerToken(const httplib::Request& req) {
   return std::string(token);
 }
 
-void SendUnauthorized(httplib::Response& res) {
-  SendOAuthError(res, "invalid_request",
-                 "an \"Authorization: Bearer <OIDC token>\" header with the attestation is "
-                 "required");
+HttpResponse Unauthorized() {
+  HttpResponse res = OAuthError(
+      "invalid_request",
+      "an \"Authorization: Bearer <OIDC token>\" header with the attestation is required");
   res.status = 401;
-  res.set_header("WWW-Authenticate", "Bearer realm=\"writ\"");
+  res.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"writ\"");
+  return res;
 }
 
-// QueryParams checks the query: only `allowed` names, and "lifetime" at most
-// once as a duration of at least one second. Answers the error itself and
-// returns false on a problem.
-bool QueryParams(const httplib::Request& req, const std::set<std::string>& allowed,
-                 std::optional<absl::Duration>* lifetime, httplib::Response& res) {
-  for (const auto& [name, value] : req.params) {
+// Query is a request's decoded query, checked: only `allowed` names, and
+// "lifetime" at most once as a duration of at least one second.
+struct Query {
+  FormBody params;
+  std::optional<absl::Duration> lifetime;
+};
+
+// ParseQuery parses and checks the query, or returns the error to answer.
+absl::StatusOr<Query> ParseQuery(const HttpRequest& req, const std::set<std::string>& allowed) {
+  Query q;
+  if (!req.query.empty()) {
+    auto params = FormBody::Parse(req.query);
+    if (!params.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("query: ", params.status().message()));
+    }
+    q.params = *std::move(params);
+  }
+  for (const auto& [name, value] : q.params.pairs()) {
     if (allowed.count(name) == 0) {
-      SendOAuthError(res, "invalid_request",
-                     absl::StrCat("unknown query parameter \"", name.substr(0, 64),
-                                  "\" (allowed: ", absl::StrJoin(allowed, ", "), ")"));
-      return false;
+      return absl::InvalidArgumentError(absl::StrCat("unknown query parameter \"",
+                                                     name.substr(0, 64), "\" (allowed: ",
+                                                     absl::StrJoin(allowed, ", "), ")"));
     }
   }
-  if (req.get_param_value_count("lifetime") > 1) {
-    SendOAuthError(res, "invalid_request", "lifetime must be given at most once");
-    return false;
-  }
-  if (req.has_param("lifetime")) {
+  auto lifetime = q.params.Single("lifetime");
+  if (!lifetime.ok()) return absl::InvalidArgumentError("lifetime must be given at most once");
+  if (lifetime->has_value()) {
     absl::Duration d;
-    if (!absl::ParseDuration(req.get_param_value("lifetime"), &d) || d < absl::Seconds(1) ||
+    if (!absl::ParseDuration(**lifetime, &d) || d < absl::Seconds(1) ||
         d == absl::InfiniteDuration()) {
-      SendOAuthError(res, "invalid_request",
-                     "lifetime must be a duration of at least 1s, such as 10m");
-      return false;
+      return absl::InvalidArgumentError("lifetime must be a duration of at least 1s, such as 10m");
     }
-    *lifetime = std::min(d, absl::Hours(24 * 366));
+    q.lifetime = std::min(d, absl::Hours(24 * 366));
   }
-  return true;
+  return q;
 }
 
-void SendFailure(httplib::Response& res, const CertificateResult& r) {
-  SendOAuthError(res, r.oauth_error, r.status.message(), r.request_id);
+HttpResponse Failure(const CertificateResult& r) {
+  return OAuthError(r.oauth_error, r.status.message(), r.request_id);
 }
 
-void SendJson(httplib::Response& res, const rapidjson::StringBuffer& buf,
-              const std::string& request_id) {
-  NoStore(res);
-  res.set_header("X-Request-Id", request_id);
-  res.set_content(buf.GetString(), buf.GetSize(), "application/json");
-}
-
-void HandleSvid(const CertificateExchange* certificates, const httplib::Request& req,
-                const std::string& body, httplib::Response& res) {
+HttpResponse HandleSvid(const CertificateExchange* certificates, const HttpRequest& req) {
   std::optional<std::string> token = BearerToken(req);
-  if (!token.has_value()) return SendUnauthorized(res);
+  if (!token.has_value()) return Unauthorized();
   const std::string type = MediaType(req);
   if (type != "application/pkcs10" && type != "application/x-pem-file" && type != "text/plain") {
-    return SendOAuthError(res, "invalid_request",
-                          "Content-Type must be application/pkcs10, application/x-pem-file or "
-                          "text/plain (the CSR)");
+    return OAuthError("invalid_request",
+                      "Content-Type must be application/pkcs10, application/x-pem-file or "
+                      "text/plain (the CSR)");
   }
+  auto query = ParseQuery(req, {"lifetime"});
+  if (!query.ok()) return OAuthError("invalid_request", query.status().message());
   SvidExchangeRequest request;
-  if (!QueryParams(req, {"lifetime"}, &request.lifetime, res)) return;
+  request.lifetime = query->lifetime;
   request.subject_token = *std::move(token);
-  request.csr = body;
-  CertificateResult r = certificates->IssueSvid(request, {"http", req.remote_addr});
-  if (!r.status.ok()) return SendFailure(res, r);
+  request.csr = req.body;
+  CertificateResult r = certificates->IssueSvid(request, {"http", req.remote_address});
+  if (!r.status.ok()) return Failure(r);
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
   w.StartObject();
@@ -127,26 +137,26 @@ void HandleSvid(const CertificateExchange* certificates, const httplib::Request&
   Str(w, "rule");
   Str(w, r.rule);
   w.EndObject();
-  SendJson(res, buf, r.request_id);
+  return JsonAnswer(buf, r.request_id);
 }
 
-void HandleSsh(const CertificateExchange* certificates, const httplib::Request& req,
-               const std::string& body, httplib::Response& res) {
+HttpResponse HandleSsh(const CertificateExchange* certificates, const HttpRequest& req) {
   std::optional<std::string> token = BearerToken(req);
-  if (!token.has_value()) return SendUnauthorized(res);
+  if (!token.has_value()) return Unauthorized();
   const std::string type = MediaType(req);
   if (type != "text/plain" && type != "application/octet-stream") {
-    return SendOAuthError(res, "invalid_request",
-                          "Content-Type must be text/plain (one OpenSSH public key line)");
+    return OAuthError("invalid_request",
+                      "Content-Type must be text/plain (one OpenSSH public key line)");
   }
+  auto query = ParseQuery(req, {"lifetime", "principal"});
+  if (!query.ok()) return OAuthError("invalid_request", query.status().message());
   SshExchangeRequest request;
-  if (!QueryParams(req, {"lifetime", "principal"}, &request.lifetime, res)) return;
-  auto range = req.params.equal_range("principal");
-  for (auto it = range.first; it != range.second; ++it) request.principals.push_back(it->second);
+  request.lifetime = query->lifetime;
+  request.principals = query->params.All("principal");
   request.subject_token = *std::move(token);
-  request.public_key = std::string(absl::StripAsciiWhitespace(body));
-  CertificateResult r = certificates->IssueSsh(request, {"http", req.remote_addr});
-  if (!r.status.ok()) return SendFailure(res, r);
+  request.public_key = std::string(absl::StripAsciiWhitespace(req.body));
+  CertificateResult r = certificates->IssueSsh(request, {"http", req.remote_address});
+  if (!r.status.ok()) return Failure(r);
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
   w.StartObject();
@@ -165,68 +175,72 @@ void HandleSsh(const CertificateExchange* certificates, const httplib::Request& 
   Str(w, "rule");
   Str(w, r.rule);
   w.EndObject();
-  SendJson(res, buf, r.request_id);
+  return JsonAnswer(buf, r.request_id);
 }
 
 // ServeBundle answers what `render` makes of the published bundle.
 template <typename Render>
-void ServeBundle(const KeyManager* keys, httplib::Response& res, const char* content_type,
-                 Render render) {
+HttpResponse ServeBundle(const KeyManager* keys, const char* content_type, Render render) {
+  HttpResponse res;
   std::shared_ptr<const TrustBundle> bundle = keys->Bundle();
   if (bundle == nullptr) {
     res.status = 503;
-    res.set_header("Retry-After", "5");
-    res.set_content("no trust bundle is published\n", "text/plain");
-    return;
+    res.headers.emplace_back("Retry-After", "5");
+    res.body = "no trust bundle is published\n";
+    res.content_type = "text/plain";
+    return res;
   }
-  res.set_header("Cache-Control", "public, max-age=60");
-  res.set_content(render(*bundle), content_type);
+  res.headers.emplace_back("Cache-Control", "public, max-age=60");
+  res.body = render(*bundle);
+  res.content_type = content_type;
+  return res;
 }
 
-void ReadAndHandle(const httplib::ContentReader& read, httplib::Response& res,
-                   const std::function<void(const std::string&)>& handle) {
-  std::string body;
-  if (ReadBody(read, res, &body)) handle(body);
+// IssueOnPool routes a certificate POST: issuance waits for the ledger, so it
+// runs on `pool`.
+template <typename Issue>
+http::Handler IssueOnPool(WorkPool* pool, const CertificateExchange* certificates, Issue issue) {
+  return [pool, certificates, issue](HttpRequest req, Responder res) {
+    if (req.method != "POST") return std::move(res).Send(MethodNotAllowed("POST", true));
+    http_internal::OffloadOr503(pool, res,
+                                [certificates, issue, req = std::move(req)](Responder res) mutable {
+                                  std::move(res).Send(issue(certificates, req));
+                                });
+  };
+}
+
+// GetOnly routes a GET endpoint answered by `answer()`.
+template <typename Answer>
+http::Handler GetOnly(Answer answer) {
+  return [answer](HttpRequest req, Responder res) {
+    if (!IsGet(req)) return std::move(res).Send(MethodNotAllowed("GET", false));
+    std::move(res).Send(answer());
+  };
 }
 
 }  // namespace
 
 bool IsCertificatePostPath(absl::string_view path) { return path == kSvidPath || path == kSshPath; }
 
-void RegisterCertificateRoutes(httplib::Server& svr, const CertificateExchange* certificates,
-                               const KeyManager* keys) {
+void RegisterCertificateRoutes(http::HttpServer& svr, WorkPool* pool,
+                               const CertificateExchange* certificates, const KeyManager* keys) {
   if (certificates != nullptr) {
-    // ContentReader handlers: the body is read under the server's payload
-    // limit, and httplib does not parse it.
-    svr.Post(kSvidPath, [certificates](const httplib::Request& req, httplib::Response& res,
-                                       const httplib::ContentReader& read) {
-      ReadAndHandle(read, res,
-                    [&](const std::string& body) { HandleSvid(certificates, req, body, res); });
-    });
-    svr.Post(kSshPath, [certificates](const httplib::Request& req, httplib::Response& res,
-                                      const httplib::ContentReader& read) {
-      ReadAndHandle(read, res,
-                    [&](const std::string& body) { HandleSsh(certificates, req, body, res); });
-    });
-    for (const char* path : {kSvidPath, kSshPath}) {
-      svr.Get(path, [](const httplib::Request&, httplib::Response& res) {
-        SendOAuthError(res, "invalid_request", "this endpoint takes POST");
-        res.status = 405;
-        res.set_header("Allow", "POST");
-      });
-    }
+    svr.Handle(kSvidPath, IssueOnPool(pool, certificates, HandleSvid));
+    svr.Handle(kSshPath, IssueOnPool(pool, certificates, HandleSsh));
   }
-  svr.Get("/v1/bundle", [keys](const httplib::Request&, httplib::Response& res) {
-    ServeBundle(keys, res, "application/json",
-                [](const TrustBundle& b) { return SpiffeBundleJson(b, kBundleRefreshHint); });
-  });
-  svr.Get("/v1/bundle.pem", [keys](const httplib::Request&, httplib::Response& res) {
-    ServeBundle(keys, res, "application/x-pem-file",
-                [](const TrustBundle& b) { return X509BundlePem(b); });
-  });
-  svr.Get("/v1/ssh/ca-keys", [keys](const httplib::Request&, httplib::Response& res) {
-    ServeBundle(keys, res, "text/plain", [](const TrustBundle& b) { return SshCaKeysFile(b); });
-  });
+  svr.Handle("/v1/bundle", GetOnly([keys] {
+               return ServeBundle(keys, "application/json", [](const TrustBundle& b) {
+                 return SpiffeBundleJson(b, kBundleRefreshHint);
+               });
+             }));
+  svr.Handle("/v1/bundle.pem", GetOnly([keys] {
+               return ServeBundle(keys, "application/x-pem-file",
+                                  [](const TrustBundle& b) { return X509BundlePem(b); });
+             }));
+  svr.Handle("/v1/ssh/ca-keys", GetOnly([keys] {
+               return ServeBundle(keys, "text/plain",
+                                  [](const TrustBundle& b) { return SshCaKeysFile(b); });
+             }));
 }
 
 }  // namespace writ::issuer

@@ -23,12 +23,11 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "issuer/src/api/work_pool.h"
 #include "issuer/src/exchange/certificate_exchange.h"
+#include "issuer/src/http/http_server.h"
 #include "issuer/src/keys/key_manager.h"
 
-namespace httplib {
-class Server;
-}
 
 namespace writ::issuer {
 
@@ -38,10 +37,10 @@ inline constexpr absl::Duration kBundleRefreshHint = absl::Minutes(5);
 
 // RegisterCertificateRoutes adds the routes above to `server`. With
 // `certificates` null the POST routes are left out (404); the bundle routes
-// need only `keys` (503 while it publishes no bundle). The pointers must
-// outlive the server.
-void RegisterCertificateRoutes(httplib::Server& server, const CertificateExchange* certificates,
-                               const KeyManager* keys);
+// need only `keys` (503 while it publishes no bundle). Issuance runs on
+// `pool`. The pointers must outlive the server.
+void RegisterCertificateRoutes(http::HttpServer& server, WorkPool* pool,
+                               const CertificateExchange* certificates, const KeyManager* keys);
 
 // IsCertificatePostPath is true for the POST routes above (whose transport
 // errors are answered as OAuth JSON).

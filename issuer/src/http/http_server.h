@@ -34,6 +34,7 @@
 #define WRIT_ISSUER_HTTP_HTTP_SERVER_H_
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -113,6 +114,13 @@ struct HttpServerOptions {
   size_t max_connections = 10000;
   // io_threads owning connections. Default: 1.
   int io_threads = 1;
+  // error_response renders the server's own refusals (400, 408, 413, 431,
+  // 501, 505, 500 for a dropped Responder) given the request's path (empty
+  // when the request line could not be read), the status, and a short reason
+  // ("request body too large"). Its status is used as given. Default: null
+  // (the reason as text/plain).
+  std::function<HttpResponse(absl::string_view path, int status, absl::string_view reason)>
+      error_response;
 };
 
 class HttpServer {

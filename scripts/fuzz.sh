@@ -12,7 +12,7 @@ scripts/setup.sh --fuzz
 seconds="${1:-60}"
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DWRIT_FUZZ=ON -DWRIT_BENCH=OFF >/dev/null
 targets=(jws_parse jwks_parse csr_parse form_body policy_parse config_parse ledger_decode spiffe_id
-  ssh_public_key client_reply)
+  ssh_public_key client_reply http_request)
 cmake --build build-fuzz --target "${targets[@]/%/_fuzzer}"
 for target in "${targets[@]}"; do
   echo "fuzz: $target for ${seconds}s"

@@ -14,7 +14,6 @@
 #include "issuer/src/api/http_util.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
-#include "writ/base/status_macros.h"
 
 namespace writ::issuer {
 namespace http_internal {
@@ -265,7 +264,13 @@ absl::StatusOr<std::unique_ptr<HttpApi>> HttpApi::Bind(const ListenerConfig& lis
     res.status = status;
     return res;
   };
-  ASSIGN_OR_RETURN(api->server_, http::HttpServer::Bind(options));
+  auto server = http::HttpServer::Bind(options);
+  if (!server.ok()) {
+    return absl::Status(server.status().code(),
+                        absl::StrCat("cannot bind HTTP on ", listener.host, ":", listener.port,
+                                     ": ", server.status().message()));
+  }
+  api->server_ = *std::move(server);
   return api;
 }
 

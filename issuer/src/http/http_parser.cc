@@ -88,6 +88,7 @@ void RequestParser::Reset() {
 RequestParser::Result RequestParser::Fail(int status, absl::string_view reason) {
   error_.status = status;
   error_.reason = std::string(reason);
+  error_.path = std::move(head_.request.path);
   head_ = RequestHead();
   return result_ = Result::kError;
 }

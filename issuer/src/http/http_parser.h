@@ -48,6 +48,8 @@ struct RequestHead {
 struct ParseError {
   int status = 400;
   std::string reason;
+  // path of the request, when its request line was read before the refusal.
+  std::string path;
 };
 
 // RequestParser parses one request head at a time, strictly (RFC 9112):

@@ -327,7 +327,8 @@ void IoLoop::Process(Connection& c) {
       case RequestParser::Result::kNeedMore:
         return;
       case RequestParser::Result::kError:
-        RespondAndClose(c, c.parser.error().status, c.parser.error().reason);
+        RespondAndClose(c, c.parser.error().status, c.parser.error().reason,
+                        c.parser.error().path);
         return;
       case RequestParser::Result::kDone:
         c.head_parsed = true;
@@ -405,10 +406,13 @@ void IoLoop::Flush(Connection& c) {
   ReadAndProcess(c);  // a pipelined request may be waiting
 }
 
-void IoLoop::RespondAndClose(Connection& c, int status, absl::string_view reason) {
+void IoLoop::RespondAndClose(Connection& c, int status, absl::string_view reason,
+                             absl::string_view path) {
   c.in.clear();
-  c.out.append(SerializeResponse(ErrorResponse(status, reason), /*head_request=*/false,
-                                 /*close=*/true));
+  const HttpServerOptions& options = state_->options;
+  HttpResponse refusal = options.error_response ? options.error_response(path, status, reason)
+                                                : ErrorResponse(status, reason);
+  c.out.append(SerializeResponse(refusal, /*head_request=*/false, /*close=*/true));
   c.state = Connection::State::kWriting;
   c.close_after_write = true;
   c.deadline = now_ + ToChrono(state_->options.write_timeout);

@@ -69,7 +69,10 @@ class IoLoop {
   void Process(Connection& c);
   void Dispatch(Connection& c);
   void Flush(Connection& c);
-  void RespondAndClose(Connection& c, int status, absl::string_view reason);
+  // RespondAndClose answers a refusal (see HttpServerOptions::error_response;
+  // `path` is empty when unknown) and closes after writing it.
+  void RespondAndClose(Connection& c, int status, absl::string_view reason,
+                       absl::string_view path = "");
   void StartLinger(Connection& c);
   void Linger(Connection& c);
   void Close(Connection& c);

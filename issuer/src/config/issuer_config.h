@@ -44,7 +44,9 @@ struct LimitsConfig {
   size_t max_header_bytes = 8 * 1024;
   // max_grpc_message_bytes for one gRPC request. Default: 64 KiB.
   size_t max_grpc_message_bytes = 64 * 1024;
-  // http_threads serving HTTP. Default: 0 (2 x cores, at least 8).
+  // http_threads: workers for issuance (HTTP's token and certificate
+  // endpoints; gRPC's token service has as many). Default: 0 (2 x cores, at
+  // least 8).
   int http_threads = 0;
 };
 

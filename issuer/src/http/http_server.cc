@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "issuer/src/http/io_loop.h"
 #include "issuer/src/http/tls_context.h"
 
@@ -107,10 +108,12 @@ class HttpServer::Impl {
   SslCtxPtr tls;
   int port = 0;
   std::vector<std::unique_ptr<IoLoop>> loops;  // loop 0 owns the listener
+  absl::Mutex lifecycle_mu;  // Start and Stop may be called from different threads
   bool started = false;
   bool stopped = false;
 
   void Stop(absl::Duration grace) {
+    absl::MutexLock lock(&lifecycle_mu);
     if (stopped) return;
     stopped = true;
     if (started) {
@@ -159,6 +162,7 @@ void HttpServer::Handle(std::string path, Handler handler) {
 }
 
 void HttpServer::Start() {
+  absl::MutexLock lock(&impl_->lifecycle_mu);
   if (impl_->started || impl_->stopped) return;
   impl_->started = true;
   std::vector<IoLoop*> loops;

@@ -99,6 +99,39 @@ TEST_F(HttpServerTlsTest, ServesHttpsWithKeepAlive) {
   EXPECT_EQ(after.status, 200) << after.error;
 }
 
+TEST_F(HttpServerTlsTest, PeerClosingDuringALargeResponseIsHarmless) {
+  // OpenSSL writes with write(2): without SIGPIPE blocked on the I/O thread,
+  // writing to the reset connection would kill this process.
+  ASSERT_OK_AND_ASSIGN(auto server, HttpServer::Bind(TlsOptions()));
+  server->Handle("/big", [](HttpRequest, Responder res) {
+    std::move(res).Send({200, {}, std::string(16 << 20, 'x'), "text/plain"});
+  });
+  server->Handle("/small", [](HttpRequest, Responder res) {
+    std::move(res).Send({200, {}, "small", "text/plain"});
+  });
+  server->Start();
+  const std::string port = absl::StrCat(server->port());
+  for (int i = 0; i < 3; ++i) {
+    CURL* c = curl_easy_init();
+    ASSERT_NE(c, nullptr);
+    const std::string url = "https://localhost:" + port + "/big";
+    curl_slist* resolve = curl_slist_append(nullptr, ("localhost:" + port + ":127.0.0.1").c_str());
+    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(c, CURLOPT_RESOLVE, resolve);
+    curl_easy_setopt(c, CURLOPT_CAINFO, cert_.c_str());
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
+    curl_easy_setopt(c, CURLOPT_MAXFILESIZE, 1000L);  // gives up on seeing Content-Length
+    EXPECT_EQ(curl_easy_perform(c), CURLE_FILESIZE_EXCEEDED);
+    curl_easy_cleanup(c);
+    curl_slist_free_all(resolve);
+  }
+  CurlClient client;
+  CurlResult r = client.Request("GET", "https://localhost:" + port + "/small", "", {}, cert_);
+  EXPECT_EQ(r.status, 200) << r.error;
+  EXPECT_EQ(r.body, "small");
+}
+
 TEST_F(HttpServerTlsTest, UntrustedClientFailsAndServerStaysUp) {
   ASSERT_OK_AND_ASSIGN(auto server, HttpServer::Bind(TlsOptions()));
   server->Handle("/x", [](HttpRequest, Responder res) { std::move(res).Send({200, {}, "", ""}); });

@@ -26,6 +26,9 @@ constexpr uint64_t kMailboxId = 1;
 // at most this long and this much (see Connection::ShutdownWrite).
 constexpr std::chrono::milliseconds kMaxLinger(2000);
 constexpr size_t kMaxLingerBytes = 1 << 20;
+// Buffers grown past this by a large request or response are released once
+// empty, so an idle connection holds little memory.
+constexpr size_t kKeptBufferBytes = 16 * 1024;
 // Out of file descriptors: stop accepting for this long.
 constexpr std::chrono::milliseconds kAcceptPause(100);
 
@@ -157,7 +160,9 @@ void IoLoop::Run() {
 
 void IoLoop::Accept() {
   if (listen_fd_ < 0 || stopping_) return;
-  for (;;) {
+  // A bounded batch: the listener stays ready (level-triggered), so a flood
+  // of connections cannot starve the ones already open.
+  for (int batch = 0; batch < 64; ++batch) {
     sockaddr_storage addr{};
     socklen_t len = sizeof(addr);
     const int fd =
@@ -244,7 +249,11 @@ void IoLoop::OnResponse(LoopMessage& m) {
   if (it == connections_.end()) return;  // the connection is gone
   Connection& c = *it->second;
   if (c.state != Connection::State::kHandling || c.seq != m.seq) return;
-  c.out.append(m.data);
+  if (c.out.empty()) {
+    c.out = std::move(m.data);
+  } else {
+    c.out.append(m.data);  // behind an interim 100 Continue not yet written
+  }
   c.close_after_write = m.close || stopping_;
   c.state = Connection::State::kWriting;
   c.deadline = now_ + ToChrono(state_->options.write_timeout);
@@ -355,6 +364,7 @@ void IoLoop::Dispatch(Connection& c) {
   request.remote_address = c.remote;
   const bool keep_alive = head.keep_alive && !stopping_;
   c.in.erase(0, total);
+  if (c.in.empty() && c.in.capacity() > kKeptBufferBytes) std::string().swap(c.in);
   c.parser.Reset();
   c.head_parsed = false;
   c.continue_sent = false;
@@ -395,6 +405,7 @@ void IoLoop::Flush(Connection& c) {
   }
   c.out.clear();
   c.out_offset = 0;
+  if (c.out.capacity() > kKeptBufferBytes) std::string().swap(c.out);
   if (c.state != Connection::State::kWriting) return;
   if (c.close_after_write) {
     StartLinger(c);

@@ -310,13 +310,12 @@ void HttpApi::Serve(const std::string& issuer_url, const TokenExchange* exchange
   svr.Handle("/oauth2/token", [exchange, pool](HttpRequest req, Responder res) {
     if (req.method != "POST") return std::move(res).Send(MethodNotAllowed("POST", true));
     if (!IsFormContentType(req)) {
-      return std::move(res).Send(OAuthError(
-          "invalid_request", "Content-Type must be application/x-www-form-urlencoded"));
+      return std::move(res).Send(
+          OAuthError("invalid_request", "Content-Type must be application/x-www-form-urlencoded"));
     }
-    http_internal::OffloadOr503(pool, res,
-                                [exchange, req = std::move(req)](Responder res) mutable {
-                                  HandleToken(exchange, req, std::move(res));
-                                });
+    http_internal::OffloadOr503(pool, res, [exchange, req = std::move(req)](Responder res) mutable {
+      HandleToken(exchange, req, std::move(res));
+    });
   });
   RegisterCertificateRoutes(svr, pool, certificates, keys);
   svr.Handle("/healthz", [](HttpRequest req, Responder res) {

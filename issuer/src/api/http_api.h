@@ -19,7 +19,6 @@
 #include "issuer/src/http/http_server.h"
 #include "issuer/src/keys/key_manager.h"
 
-
 namespace writ::issuer {
 
 // ReadinessCheck returns what is not ready (empty: ready).

@@ -82,9 +82,9 @@ absl::StatusOr<Query> ParseQuery(const HttpRequest& req, const std::set<std::str
   }
   for (const auto& [name, value] : q.params.pairs()) {
     if (allowed.count(name) == 0) {
-      return absl::InvalidArgumentError(absl::StrCat("unknown query parameter \"",
-                                                     name.substr(0, 64), "\" (allowed: ",
-                                                     absl::StrJoin(allowed, ", "), ")"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown query parameter \"", name.substr(0, 64),
+                       "\" (allowed: ", absl::StrJoin(allowed, ", "), ")"));
     }
   }
   auto lifetime = q.params.Single("lifetime");

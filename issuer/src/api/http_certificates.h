@@ -28,7 +28,6 @@
 #include "issuer/src/http/http_server.h"
 #include "issuer/src/keys/key_manager.h"
 
-
 namespace writ::issuer {
 
 // kBundleRefreshHint is the spiffe_refresh_hint of /v1/bundle: how often

@@ -56,9 +56,8 @@ void OffloadOr503(WorkPool* pool, Responder& res, Work work) {
   // The Responder moves into the task; if the pool refuses it, the task (and
   // with it the Responder) is dropped, so answer through a second handle.
   auto shared = std::make_shared<Responder>(std::move(res));
-  if (!pool->TrySubmit([shared, work = std::move(work)]() mutable {
-        std::move(work)(std::move(*shared));
-      })) {
+  if (!pool->TrySubmit(
+          [shared, work = std::move(work)]() mutable { std::move(work)(std::move(*shared)); })) {
     std::move(*shared).Send(
         OAuthError("temporarily_unavailable", "the issuer is busy; retry in a moment"));
   }

@@ -89,6 +89,30 @@ TEST_F(HttpServerWireTest, BodyOverTheLimitIs413WithoutRunningTheHandler) {
   EXPECT_EQ(handled_.load(), 1);
 }
 
+TEST_F(HttpServerWireTest, ErrorResponseRendersRefusalsWithTheRequestPath) {
+  HttpServerOptions options;
+  std::vector<std::string> seen;  // written on the I/O thread, read after Stop
+  options.error_response = [&seen](absl::string_view path, int status, absl::string_view reason) {
+    seen.push_back(absl::StrCat(path, " ", status));
+    return HttpResponse{status,
+                        {{"X-Refused", "yes"}},
+                        absl::StrCat("{\"why\":\"", reason, "\"}"),
+                        "application/json"};
+  };
+  StartServer(options);
+  const std::string big = Exchange(absl::StrCat(
+      "POST /echo?x=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 101\r\n\r\n", std::string(101, 'b')));
+  EXPECT_EQ(StatusOf(big), 413) << big;
+  EXPECT_THAT(big, HasSubstr("X-Refused: yes"));
+  EXPECT_THAT(big, HasSubstr("application/json"));
+  EXPECT_THAT(big, HasSubstr("{\"why\":\"the body is larger than 100 bytes\"}"));
+  // A request line that cannot be read has no path.
+  EXPECT_EQ(StatusOf(Exchange("hello there\r\n\r\n")), 400);
+  server_->Stop();
+  EXPECT_EQ(seen, (std::vector<std::string>{"/echo 413", " 400"}));
+  EXPECT_EQ(handled_.load(), 0);
+}
+
 TEST_F(HttpServerWireTest, TransferEncodingIs501) {
   StartServer();
   const std::string response = Exchange(

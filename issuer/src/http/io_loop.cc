@@ -336,8 +336,7 @@ void IoLoop::Process(Connection& c) {
       case RequestParser::Result::kNeedMore:
         return;
       case RequestParser::Result::kError:
-        RespondAndClose(c, c.parser.error().status, c.parser.error().reason,
-                        c.parser.error().path);
+        RespondAndClose(c, c.parser.error().status, c.parser.error().reason, c.parser.error().path);
         return;
       case RequestParser::Result::kDone:
         c.head_parsed = true;

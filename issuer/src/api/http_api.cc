@@ -247,6 +247,7 @@ absl::StatusOr<std::unique_ptr<HttpApi>> HttpApi::Bind(const ListenerConfig& lis
   options.tls_key_file = listener.tls_key_file;
   options.max_header_bytes = limits.max_header_bytes;
   options.max_body_bytes = limits.max_body_bytes;
+  options.max_connections = limits.max_http_connections;
   // Short read and idle timeouts bound what a slow or idle client can hold.
   options.read_timeout = absl::Seconds(3);
   options.idle_timeout = absl::Seconds(2);
@@ -340,7 +341,9 @@ void HttpApi::Serve(const std::string& issuer_url, const TokenExchange* exchange
 
 void HttpApi::Stop() {
   if (server_) server_->Stop();
-  // Tasks still queued run (their answers go nowhere) before the pool joins.
+  // Requests still queued would be decided, minted and recorded for nobody:
+  // drop them; the ones running finish (their answers go nowhere).
+  if (pool_) pool_->DropQueued();
   pool_.reset();
 }
 

@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "issuer/src/api/form_body.h"
 #include "issuer/src/api/http_util.h"
 
@@ -73,8 +74,10 @@ struct Query {
 // ParseQuery parses and checks the query, or returns the error to answer.
 absl::StatusOr<Query> ParseQuery(const HttpRequest& req, const std::set<std::string>& allowed) {
   Query q;
-  if (!req.query.empty()) {
-    auto params = FormBody::Parse(req.query);
+  // Empty pairs ("?a=1&", "?&a=1") are tolerated in a URL, unlike in a form.
+  const std::string query = absl::StrJoin(absl::StrSplit(req.query, '&', absl::SkipEmpty()), "&");
+  if (!query.empty()) {
+    auto params = FormBody::Parse(query);
     if (!params.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("query: ", params.status().message()));
     }

@@ -26,6 +26,15 @@ bool WorkPool::TrySubmit(Task task) {
   return true;
 }
 
+size_t WorkPool::DropQueued() {
+  std::deque<Task> dropped;
+  {
+    absl::MutexLock lock(&mu_);
+    dropped.swap(queue_);
+  }
+  return dropped.size();  // destroyed here, outside the lock
+}
+
 void WorkPool::Run() {
   for (;;) {
     Task task;

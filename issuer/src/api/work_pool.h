@@ -39,6 +39,11 @@ class WorkPool {
   // tasks are already waiting or the pool is shutting down.
   bool TrySubmit(Task task);
 
+  // DropQueued discards the tasks still waiting (not the ones running) and
+  // returns how many: for a transport that has stopped and whose answers
+  // would go nowhere. Never for a task that must run to release something.
+  size_t DropQueued();
+
  private:
   void Run();
   bool HasWorkOrStopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {

@@ -63,6 +63,26 @@ TEST(WorkPoolTest, ABlockedTaskDoesNotStallTheOthers) {
   release.Notify();
 }
 
+TEST(WorkPoolTest, DropQueuedDiscardsWaitingTasksButNotTheRunningOne) {
+  absl::Notification release;
+  absl::Notification started;
+  std::atomic<int> ran{0};
+  {
+    WorkPool pool(1, 10);
+    ASSERT_TRUE(pool.TrySubmit([&] {
+      started.Notify();
+      release.WaitForNotification();
+      ran.fetch_add(1);
+    }));
+    started.WaitForNotification();
+    ASSERT_TRUE(pool.TrySubmit([&] { ran.fetch_add(100); }));
+    ASSERT_TRUE(pool.TrySubmit([&] { ran.fetch_add(100); }));
+    EXPECT_EQ(pool.DropQueued(), 2u);
+    release.Notify();
+  }
+  EXPECT_EQ(ran.load(), 1);
+}
+
 TEST(WorkPoolTest, MoveOnlyTasksAreAccepted) {
   std::atomic<int> got{0};
   {

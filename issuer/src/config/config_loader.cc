@@ -43,7 +43,8 @@ constexpr absl::string_view kListenerKeys[] = {"host", "port", "tls_cert_file", 
 constexpr absl::string_view kTokenKeys[] = {"default_lifetime", "max_lifetime",
                                             "max_delegation_depth"};
 constexpr absl::string_view kLimitKeys[] = {"max_body_bytes", "max_header_bytes",
-                                            "max_grpc_message_bytes", "http_threads"};
+                                            "max_grpc_message_bytes", "http_threads",
+                                            "max_http_connections"};
 
 // Loader holds the state of one ParseIssuerConfig call.
 class Loader {
@@ -222,6 +223,12 @@ void Loader::ReadLimits(const Field& field, LimitsConfig* out) {
     if (f.name == "http_threads") {
       if (ReadInt(f.value, f.path, 0, 1024, errors_, &value)) {
         out->http_threads = static_cast<int>(value);
+      }
+      continue;
+    }
+    if (f.name == "max_http_connections") {
+      if (ReadInt(f.value, f.path, 1, 1000000, errors_, &value)) {
+        out->max_http_connections = static_cast<size_t>(value);
       }
       continue;
     }

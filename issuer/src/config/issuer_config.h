@@ -40,14 +40,18 @@ struct TokenConfig {
 struct LimitsConfig {
   // max_body_bytes for an HTTP request body. Default: 64 KiB.
   size_t max_body_bytes = 64 * 1024;
-  // max_header_bytes for one HTTP header line. Default: 8 KiB.
-  size_t max_header_bytes = 8 * 1024;
+  // max_header_bytes for an HTTP request's request line and headers
+  // together (431 above it). Default: 16 KiB.
+  size_t max_header_bytes = 16 * 1024;
   // max_grpc_message_bytes for one gRPC request. Default: 64 KiB.
   size_t max_grpc_message_bytes = 64 * 1024;
   // http_threads: workers for issuance (HTTP's token and certificate
   // endpoints; gRPC's token service has as many). Default: 0 (2 x cores, at
   // least 8).
   int http_threads = 0;
+  // max_http_connections open at once; more are closed as they come. Each
+  // may buffer up to max_header_bytes + max_body_bytes. Default: 1024.
+  size_t max_http_connections = 1024;
 };
 
 // KeysConfig governs the key rings (keys/key_manager.h).

@@ -60,10 +60,11 @@ class Connection {
   std::string out;  // to send, from out_offset
   size_t out_offset = 0;
   RequestParser parser;
-  SteadyTime deadline;    // when the current phase times out
-  uint64_t seq = 0;       // requests handed to a handler so far
-  bool can_read = false;  // edge-triggered: readable until a read would block
-  bool can_write = true;  // edge-triggered: writable until a write would block
+  SteadyTime deadline;       // when the current phase times out
+  uint64_t seq = 0;          // requests handed to a handler so far
+  bool can_read = false;     // edge-triggered: readable until a read would block
+  bool can_write = true;     // edge-triggered: writable until a write would block
+  bool peer_closed = false;  // the peer shut its side (EPOLLRDHUP/EPOLLHUP seen)
   bool head_parsed = false;
   bool continue_sent = false;
   bool close_after_write = false;

@@ -363,7 +363,9 @@ std::string SerializeResponse(const HttpResponse& response, bool head_request, b
     absl::StrAppend(&out, "Content-Type: ", response.content_type, "\r\n");
   }
   if (!no_body) absl::StrAppend(&out, "Content-Length: ", response.body.size(), "\r\n");
-  if (close) out.append("Connection: close\r\n");
+  // Said either way: an HTTP/1.0 client kept alive waits for a close unless
+  // it is told otherwise.
+  out.append(close ? "Connection: close\r\n" : "Connection: keep-alive\r\n");
   out.append("\r\n");
   if (!no_body && !head_request) out.append(response.body);
   return out;

@@ -247,7 +247,7 @@ TEST(SerializeResponseTest, WritesStatusHeadersLengthAndBody) {
   r.content_type = "text/plain";
   EXPECT_EQ(SerializeResponse(r, false, false),
             "HTTP/1.1 201 Created\r\nCache-Control: no-store\r\nContent-Type: text/plain\r\n"
-            "Content-Length: 5\r\n\r\nhello");
+            "Content-Length: 5\r\nConnection: keep-alive\r\n\r\nhello");
   EXPECT_EQ(SerializeResponse(r, true, true),
             "HTTP/1.1 201 Created\r\nCache-Control: no-store\r\nContent-Type: text/plain\r\n"
             "Content-Length: 5\r\nConnection: close\r\n\r\n");
@@ -267,12 +267,14 @@ TEST(SerializeResponseTest, NoBodyStatusesCarryNoBodyOrLength) {
   HttpResponse r;
   r.status = 204;
   r.body = "ignored";
-  EXPECT_EQ(SerializeResponse(r, false, false), "HTTP/1.1 204 No Content\r\n\r\n");
+  EXPECT_EQ(SerializeResponse(r, false, false),
+            "HTTP/1.1 204 No Content\r\nConnection: keep-alive\r\n\r\n");
   r.status = 304;
-  EXPECT_EQ(SerializeResponse(r, false, false), "HTTP/1.1 304 Not Modified\r\n\r\n");
+  EXPECT_EQ(SerializeResponse(r, false, false),
+            "HTTP/1.1 304 Not Modified\r\nConnection: keep-alive\r\n\r\n");
   r.status = 299;
   EXPECT_EQ(SerializeResponse(r, false, false),
-            "HTTP/1.1 299 \r\nContent-Length: 7\r\n\r\nignored");
+            "HTTP/1.1 299 \r\nContent-Length: 7\r\nConnection: keep-alive\r\n\r\nignored");
 }
 
 TEST(SerializeResponseTest, UnsendableResponsesBecome500) {

@@ -123,7 +123,8 @@ TEST_F(HttpServerTest, HeadGetsHeadersWithoutBody) {
   // The HEAD answer names the GET body's length but sends none: the next
   // bytes are the second response.
   // (The echo names the method: "HEAD /echo? []" is 14 bytes.)
-  EXPECT_THAT(all, HasSubstr("Content-Length: 14\r\n\r\nHTTP/1.1 200 OK\r\n"));
+  EXPECT_THAT(all,
+              HasSubstr("Content-Length: 14\r\nConnection: keep-alive\r\n\r\nHTTP/1.1 200 OK\r\n"));
   EXPECT_THAT(all, HasSubstr("\r\n\r\nGET /echo? []"));
   CurlClient client;
   CurlResult head = client.Request("HEAD", Url("/echo"));

@@ -226,6 +226,18 @@ TEST_F(HttpServerWireTest, IdleKeepAliveClosedAfterIdleTimeout) {
   EXPECT_LT(took.count(), 1000);
 }
 
+TEST_F(HttpServerWireTest, PeerThatShutsItsSideAfterTheRequestIsClosedAfterTheAnswer) {
+  HttpServerOptions options;
+  options.idle_timeout = absl::Seconds(5);
+  StartServer(options);
+  RawSocket s(server_->port());
+  ASSERT_TRUE(s.Send("GET /echo HTTP/1.1\r\nHost: x\r\n\r\n"));
+  s.ShutdownWrite();  // the request and the FIN arrive together
+  EXPECT_EQ(StatusOf(s.ReadResponse()), 200);
+  // Closed at once, not after idle_timeout.
+  EXPECT_LT(s.WaitClosed(milliseconds(4000)).count(), 1000);
+}
+
 TEST_F(HttpServerWireTest, Http10ClosesUnlessKeepAlive) {
   StartServer();
   bool closed = false;
@@ -239,6 +251,8 @@ TEST_F(HttpServerWireTest, Http10ClosesUnlessKeepAlive) {
   const std::string first = s.ReadResponse();
   EXPECT_EQ(StatusOf(first), 200);
   EXPECT_THAT(first, ::testing::Not(HasSubstr("Connection: close")));
+  // Said, or a strict HTTP/1.0 client waits for the close.
+  EXPECT_THAT(first, HasSubstr("Connection: keep-alive\r\n"));
   ASSERT_TRUE(s.Send("GET /echo HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
   EXPECT_EQ(StatusOf(s.ReadResponse()), 200);
 }

@@ -112,6 +112,10 @@ RawSocket::~RawSocket() {
   if (fd_ >= 0) close(fd_);
 }
 
+void RawSocket::ShutdownWrite() {
+  if (fd_ >= 0) shutdown(fd_, SHUT_WR);
+}
+
 bool RawSocket::Send(absl::string_view data) {
   while (!data.empty()) {
     const ssize_t n = send(fd_, data.data(), data.size(), MSG_NOSIGNAL);

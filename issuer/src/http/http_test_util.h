@@ -54,6 +54,8 @@ class RawSocket {
   int connect_errno() const { return connect_errno_; }
   // Send writes all of `data`; false on error.
   bool Send(absl::string_view data);
+  // ShutdownWrite sends a FIN: no more requests, still reading.
+  void ShutdownWrite();
   // ReadUntilClosed reads until the peer closes (or resets) or `timeout`;
   // *closed says whether it closed.
   std::string ReadUntilClosed(std::chrono::milliseconds timeout, bool* closed = nullptr);

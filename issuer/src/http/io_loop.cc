@@ -140,6 +140,7 @@ void IoLoop::Run() {
         Connection& c = *it->second;
         const uint32_t ev = events[i].events;
         if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) c.can_read = true;
+        if (ev & (EPOLLRDHUP | EPOLLHUP)) c.peer_closed = true;
         if (ev & (EPOLLOUT | EPOLLHUP | EPOLLERR)) c.can_write = true;
         Drive(c);
       }
@@ -311,7 +312,9 @@ void IoLoop::ReadAndProcess(Connection& c) {
         }
         c.in.append(scratch_, n);
         // A short read drained the socket; the next byte brings a new edge.
-        if (n < want && state_->tls == nullptr) c.can_read = false;
+        // Not so once the peer has shut its side: its EOF came with the
+        // same edge, so keep reading to see it and close.
+        if (n < want && state_->tls == nullptr && !c.peer_closed) c.can_read = false;
         Process(c);
         break;
       case IoResult::kWantRead:

@@ -212,14 +212,21 @@ void RocksDbLedger::AppendAsync(const LedgerRecord& record, AppendDone done) {
   }
   write.puts.emplace_back(absl::StrCat(codec::DecisionIndexPrefix(record.decision), suffix), "");
   write.done = std::move(done);
+  absl::Status refused;
   {
     absl::MutexLock lock(&queue_mu_);
-    if (!stopping_) {
+    if (stopping_) {
+      refused = absl::UnavailableError("ledger is closed");
+    } else if (queue_.size() >= options_.max_pending_appends) {
+      // Not a failure of the ledger: it stays healthy and takes the next.
+      refused = absl::UnavailableError(absl::StrCat("the ledger has ", queue_.size(),
+                                                    " records waiting for the disk; try again"));
+    } else {
       queue_.push_back(std::move(write));
       return;
     }
   }
-  std::move(write.done)(absl::UnavailableError("ledger is closed"));
+  std::move(write.done)(std::move(refused));
 }
 
 void RocksDbLedger::WriterLoop() {

@@ -65,6 +65,10 @@ struct RocksDbLedgerOptions {
   int bloom_bits_per_key = 10;
   // max_background_jobs: flush + compaction threads. Default: 2.
   int max_background_jobs = 2;
+  // max_pending_appends: records queued for the writer at most. When the
+  // disk stalls, more are refused at once (kUnavailable: a 503) instead of
+  // piling up in memory with ever longer waits. Default: 4096.
+  size_t max_pending_appends = 4096;
   // env: the RocksDB Env (tests inject a failing file system). Not owned; must
   // outlive the ledger. Default: nullptr (rocksdb::Env::Default()).
   rocksdb::Env* env = nullptr;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "issuer/src/ledger/ledger_codec.h"
@@ -473,6 +474,44 @@ TEST_F(RocksDbLedgerTest, AppendAsyncAnswersEachRecordOnceItIsStored) {
   auto by_jti = (*reopened)->FindByJti("jti-r137");
   ASSERT_TRUE(by_jti.ok()) << by_jti.status();
   EXPECT_EQ(by_jti->request_id, "r137");
+}
+
+TEST(RocksDbLedgerBackPressureTest, AppendsBeyondMaxPendingAreRefusedAndTheLedgerStaysHealthy) {
+  TempDir tmp;
+  RocksDbLedgerOptions options;
+  options.max_pending_appends = 2;
+  auto ledger = RocksDbLedger::Open(tmp.Sub("ledger"), options);
+  ASSERT_TRUE(ledger.ok()) << ledger.status();
+  // A callback that blocks holds the writer, so what follows queues up.
+  absl::Notification writer_held, release;
+  (*ledger)->AppendAsync(Record("r0", kT0, "a", "allow"), [&](absl::Status) {
+    writer_held.Notify();
+    release.WaitForNotification();
+  });
+  writer_held.WaitForNotification();
+  std::vector<absl::Status> queued(2);
+  std::atomic<int> answered{0};
+  for (int i = 0; i < 2; ++i) {
+    (*ledger)->AppendAsync(Record(absl::StrCat("q", i), kT0, "a", "allow"), [&, i](absl::Status s) {
+      queued[i] = std::move(s);
+      answered.fetch_add(1);
+    });
+  }
+  absl::Status refused;
+  (*ledger)->AppendAsync(Record("over", kT0, "a", "allow"),
+                         [&](absl::Status s) { refused = std::move(s); });
+  EXPECT_EQ(refused.code(), absl::StatusCode::kUnavailable);  // inline
+  EXPECT_THAT(refused.message(), HasSubstr("2 records waiting"));
+  EXPECT_TRUE((*ledger)->Healthy());
+  release.Notify();
+  ASSERT_TRUE((*ledger)->Close().ok());
+  EXPECT_EQ(answered.load(), 2);
+  for (const absl::Status& s : queued) EXPECT_TRUE(s.ok()) << s;
+  auto reopened = RocksDbLedger::Open(tmp.Sub("ledger"));
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  auto all = (*reopened)->Query({});
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_THAT(Ids(*all), ::testing::UnorderedElementsAre("r0", "q0", "q1"));
 }
 
 TEST_F(RocksDbLedgerTest, AppendAsyncRefusesInlineWhatItCannotQueue) {

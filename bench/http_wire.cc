@@ -1,6 +1,7 @@
 #include "bench/http_wire.h"
 
 #include <algorithm>
+#include <array>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -11,10 +12,19 @@
 namespace writ::bench {
 namespace {
 
-bool Unreserved(char c) {
-  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_' ||
-         c == '~';
+// kUnreserved[b]: byte b stands for itself in a form value. A table: the
+// request writer runs it over every ~1 KiB token.
+constexpr std::array<bool, 256> MakeUnreservedTable() {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    t[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
+  }
+  return t;
 }
+constexpr std::array<bool, 256> kUnreserved = MakeUnreservedTable();
+
+bool Unreserved(char c) { return kUnreserved[static_cast<unsigned char>(c)]; }
 
 // TokenChar: RFC 9110 tchar, what a header name is made of.
 bool TokenChar(char c) {
@@ -47,15 +57,17 @@ bool ParseStatusLine(absl::string_view line, int* minor, int* status) {
 
 void FormEncode(absl::string_view value, std::string* out) {
   static constexpr char kHex[] = "0123456789ABCDEF";
-  for (char c : value) {
-    if (Unreserved(c)) {
-      out->push_back(c);
-    } else {
-      const unsigned char b = static_cast<unsigned char>(c);
-      out->push_back('%');
-      out->push_back(kHex[b >> 4]);
-      out->push_back(kHex[b & 0xf]);
-    }
+  size_t i = 0;
+  while (i < value.size()) {
+    // Runs of unreserved bytes (all of a token, usually) are copied whole.
+    size_t run = i;
+    while (run < value.size() && Unreserved(value[run])) ++run;
+    out->append(value.data() + i, run - i);
+    if (run == value.size()) break;
+    const unsigned char b = static_cast<unsigned char>(value[run]);
+    const char escaped[3] = {'%', kHex[b >> 4], kHex[b & 0xf]};
+    out->append(escaped, 3);
+    i = run + 1;
   }
 }
 

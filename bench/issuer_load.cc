@@ -6,6 +6,7 @@
 //   issuer_load [--transport grpc|http|inproc|both|all] [--clients N] [--seconds S]
 //               [--pool N] [--rate R] [--http-threads N] [--per-channel N]
 //               [--crypto-seconds S] [--dir PARENT] [--credential jwt|x509-svid|ssh]
+//               [--load event|threads] [--load-threads K]
 //
 // --credential x509-svid or ssh measures certificate issuance instead of
 // token exchange, in process only (--transport inproc): attestation, policy,
@@ -27,6 +28,11 @@
 //              just measured); latency counts from the scheduled send time,
 //              so a stalled server is charged for the requests it delayed
 //              (no coordinated omission).
+// Load models (--load): `event` (default) keeps N requests outstanding from K
+// load threads (event_load.h: epoll and raw keep-alive sockets for HTTP, the
+// callback API for gRPC), so the generator costs little of the CPU it shares
+// with the issuer; `threads` runs one blocking client per OS thread
+// (load_clients.h: libcurl, sync gRPC stubs). inproc always uses threads.
 // Crypto bound: RS256 parse+verify of a pool token + ES256 sign of an
 // access-token payload, with writ's JOSE, on 1 and 2 threads.
 #include <stdlib.h>
@@ -48,6 +54,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "bench/event_load.h"
 #include "bench/load_clients.h"
 #include "issuer/src/config/issuer_config.h"
 #include "issuer/src/exchange/certificate_exchange.h"
@@ -105,6 +112,8 @@ struct Flags {
   double crypto_seconds = 2;
   std::string dir = "/tmp";
   std::string credential = "jwt";
+  std::string load = "event";  // event | threads
+  int load_threads = 1;
 };
 
 std::string g_data_dir;  // removed by Die and at exit
@@ -149,11 +158,15 @@ Flags ParseFlags(int argc, char** argv) {
       f.dir = value();
     } else if (a == "--credential") {
       f.credential = value();
+    } else if (a == "--load") {
+      f.load = value();
+    } else if (a == "--load-threads") {
+      f.load_threads = std::atoi(value().c_str());
     } else {
       Die(absl::StrCat("unknown flag ", a,
                        " (flags: --transport grpc|http|both --clients N --seconds S --pool N "
                        "--rate R --http-threads N --per-channel N --crypto-seconds S --dir D "
-                       "--credential jwt|x509-svid|ssh)"));
+                       "--credential jwt|x509-svid|ssh --load event|threads --load-threads K)"));
     }
   }
   if (f.transport != "grpc" && f.transport != "http" && f.transport != "inproc" &&
@@ -166,7 +179,10 @@ Flags ParseFlags(int argc, char** argv) {
   if (f.credential != "jwt" && f.transport != "inproc") {
     Die("--credential x509-svid and ssh are measured in process only: add --transport inproc");
   }
-  if (f.clients < 1 || f.pool < 1 || f.seconds <= 0 || f.per_channel < 1) Die("bad flag value");
+  if (f.load != "event" && f.load != "threads") Die("--load must be event or threads");
+  if (f.clients < 1 || f.pool < 1 || f.load_threads < 1 || f.seconds <= 0 || f.per_channel < 1) {
+    Die("bad flag value");
+  }
   return f;
 }
 
@@ -396,6 +412,30 @@ PhaseResult RunPhase(std::vector<std::unique_ptr<ExchangeClient>>& clients,
   return r;
 }
 
+// RunEventPhase is RunPhase for an event-driven load: the same timing (start
+// 5 ms from now, `seconds` long, closed loop or open loop at `rate`) and the
+// same result.
+PhaseResult RunEventPhase(EventLoad& load, const std::vector<std::string>& pool,
+                          std::atomic<size_t>& next_token, double seconds, double rate) {
+  const double cpu_before = ProcessCpuSeconds();
+  LoadPhase phase;
+  phase.start = SteadyClock::now() + std::chrono::milliseconds(5);
+  phase.deadline = phase.start + std::chrono::duration_cast<SteadyClock::duration>(
+                                     std::chrono::duration<double>(seconds));
+  phase.rate = rate;
+  LoadTally tally = load.RunPhase(phase, pool, next_token);
+  const SteadyClock::time_point end = SteadyClock::now();
+  PhaseResult r;
+  r.cpu_cores =
+      (ProcessCpuSeconds() - cpu_before) / std::chrono::duration<double>(end - phase.start).count();
+  r.seconds = std::chrono::duration<double>(std::max(end, phase.deadline) - phase.start).count();
+  r.ok = tally.ok;
+  r.errors = std::move(tally.errors);
+  r.latency_ns = std::move(tally.latency_ns);
+  std::sort(r.latency_ns.begin(), r.latency_ns.end());
+  return r;
+}
+
 double PercentileMs(const std::vector<int64_t>& sorted, double p) {
   if (sorted.empty()) return 0;
   size_t rank = static_cast<size_t>(p / 100.0 * sorted.size());
@@ -432,6 +472,12 @@ int Run(const Flags& flags) {
       "issuer_load: %u cores (hardware_concurrency); load generator, issuer and OIDC\n"
       "provider share them in one process. %d clients, %.0f s per phase, pool %d tokens.\n",
       cores, flags.clients, flags.seconds, flags.pool);
+  const std::string model =
+      flags.load == "threads"
+          ? "threads (a blocking client per OS thread: libcurl, sync gRPC stubs)"
+          : absl::StrCat("event (", std::min(flags.load_threads, flags.clients),
+                         " load thread(s): epoll HTTP/1.1, gRPC callback API)");
+  std::printf("load model: %s; inproc uses a thread per client.\n", model.c_str());
 
   // --- set-up ----------------------------------------------------------------
   std::string tmpl = flags.dir + "/writ-issuer-load-XXXXXX";
@@ -527,7 +573,21 @@ int Run(const Flags& flags) {
                         (flags.transport == "both" && std::strcmp(transport, "inproc") != 0);
     if (!wanted) continue;
     std::vector<std::unique_ptr<ExchangeClient>> clients;
-    if (std::strcmp(transport, "grpc") == 0) {
+    std::unique_ptr<EventLoad> event_load;
+    if (flags.load == "event" && std::strcmp(transport, "inproc") != 0) {
+      EventLoadOptions options;
+      options.clients = flags.clients;
+      options.threads = flags.load_threads;
+      options.per_channel = flags.per_channel;
+      options.shape = shape;
+      if (std::strcmp(transport, "grpc") == 0) {
+        options.port = server->grpc_port();
+        event_load = Check(NewGrpcEventLoad(options), "gRPC event load");
+      } else {
+        options.port = server->http_port();
+        event_load = Check(NewHttpEventLoad(options), "HTTP event load");
+      }
+    } else if (std::strcmp(transport, "grpc") == 0) {
       clients = MakeGrpcClients(server->grpc_port(), flags.clients, flags.per_channel, shape);
     } else if (std::strcmp(transport, "http") == 0) {
       clients = MakeHttpClients(server->http_port(), flags.clients, shape);
@@ -543,15 +603,19 @@ int Run(const Flags& flags) {
         }
       }
     }
-    PhaseResult warm = RunPhase(clients, pool, next_token, 1.0, 0);
+    auto run_phase = [&](double seconds, double rate) {
+      return event_load ? RunEventPhase(*event_load, pool, next_token, seconds, rate)
+                        : RunPhase(clients, pool, next_token, seconds, rate);
+    };
+    PhaseResult warm = run_phase(1.0, 0);
     if (warm.ok == 0) {
       PrintPhase(transport, "warm-up (failed)", warm);
       Die("no exchange succeeded in the warm-up");
     }
-    PhaseResult peak = RunPhase(clients, pool, next_token, flags.seconds, 0);
+    PhaseResult peak = run_phase(flags.seconds, 0);
     PrintPhase(transport, "peak (closed loop)", peak);
     const double rate = flags.rate > 0 ? flags.rate : peak.throughput() / 2;
-    PhaseResult open = RunPhase(clients, pool, next_token, flags.seconds, rate);
+    PhaseResult open = run_phase(flags.seconds, rate);
     std::string label = absl::StrCat("open loop ", static_cast<long>(rate), "/s");
     PrintPhase(transport, label.c_str(), open);
     peaks.emplace_back(transport, peak.throughput());

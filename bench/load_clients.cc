@@ -11,7 +11,6 @@
 #include "writ/v1/writ.grpc.pb.h"
 
 namespace writ::bench {
-namespace {
 
 const char* GrpcCodeName(grpc::StatusCode c) {
   switch (c) {
@@ -35,6 +34,17 @@ const char* GrpcCodeName(grpc::StatusCode c) {
       return "OTHER";
   }
 }
+
+std::shared_ptr<grpc::Channel> NewLoadChannel(int port, int index) {
+  grpc::ChannelArguments args;
+  // Distinct arguments and a local subchannel pool: a connection per channel.
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  args.SetInt("writ.bench.channel", index);
+  return grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", port),
+                                   grpc::InsecureChannelCredentials(), args);
+}
+
+namespace {
 
 class GrpcClient final : public ExchangeClient {
  public:
@@ -143,14 +153,7 @@ std::vector<std::unique_ptr<ExchangeClient>> MakeGrpcClients(int port, int n,
   std::vector<std::unique_ptr<ExchangeClient>> out;
   std::shared_ptr<grpc::Channel> channel;
   for (int i = 0; i < n; ++i) {
-    if (i % clients_per_channel == 0) {
-      grpc::ChannelArguments args;
-      // Distinct arguments and a local subchannel pool: a connection per channel.
-      args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-      args.SetInt("writ.bench.channel", i);
-      channel = grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", port),
-                                          grpc::InsecureChannelCredentials(), args);
-    }
+    if (i % clients_per_channel == 0) channel = NewLoadChannel(port, i);
     out.push_back(std::make_unique<GrpcClient>(channel, shape));
   }
   return out;

@@ -4,9 +4,15 @@
 #ifndef WRIT_BENCH_LOAD_CLIENTS_H_
 #define WRIT_BENCH_LOAD_CLIENTS_H_
 
+#include <grpcpp/support/status_code_enum.h>
+
 #include <memory>
 #include <string>
 #include <vector>
+
+namespace grpc {
+class Channel;
+}  // namespace grpc
 
 namespace writ::bench {
 
@@ -15,6 +21,14 @@ struct ExchangeRequestShape {
   std::string audience;
   std::string scope;  // one scope
 };
+
+// GrpcCodeName names a status code for an error label: "UNAVAILABLE";
+// "OTHER" for codes the benchmark does not expect.
+const char* GrpcCodeName(grpc::StatusCode code);
+
+// NewLoadChannel returns an insecure channel to 127.0.0.1:`port` with a
+// connection of its own (distinct `index`es never share one).
+std::shared_ptr<grpc::Channel> NewLoadChannel(int port, int index);
 
 // ExchangeClient does one exchange at a time. Not thread-safe: one per thread.
 class ExchangeClient {

@@ -1,0 +1,135 @@
+// Event-driven load for issuer_load: `clients` requests outstanding at once,
+// driven by a few threads instead of one blocking thread per client, so the
+// load generator takes as little as it can of the CPU it shares with the
+// issuer it measures.
+//
+//   HTTP  raw non-blocking TCP connections (TCP_NODELAY, HTTP/1.1 keep-alive),
+//         one per outstanding request, on epoll: one event loop per load
+//         thread, the connections split between them.
+//   gRPC  the callback API: `clients` calls in flight, `per_channel` calls
+//         per channel (HTTP/2 connection); a completion callback (on a gRPC
+//         thread) records the result and starts the next call.
+//
+// Closed loop (rate <= 0): every completion sends the next request at once,
+// until the deadline. Open loop: request j is due at start + j / rate (for
+// j while that is before the deadline); a due request that finds every
+// connection (call slot) busy waits in a FIFO queue, and its latency still
+// counts from its due time (no coordinated omission).
+#ifndef WRIT_BENCH_EVENT_LOAD_H_
+#define WRIT_BENCH_EVENT_LOAD_H_
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "bench/load_clients.h"
+
+namespace writ::bench {
+
+using LoadClock = std::chrono::steady_clock;
+
+// EventLoadOptions says where to send and how much at once.
+struct EventLoadOptions {
+  // port of the issuer's listener (HTTP or gRPC) on 127.0.0.1. Default: 0
+  int port = 0;
+  // clients is how many requests are outstanding at once: HTTP connections,
+  // or gRPC calls in flight. Default: 8
+  int clients = 8;
+  // threads is the number of load threads; clients are split between them
+  // (at most one thread per client). gRPC: only the open loop's arrival
+  // timers run on them (completions run on gRPC's threads). Default: 1
+  int threads = 1;
+  // per_channel is the number of gRPC calls sharing one channel. Default: 4
+  int per_channel = 4;
+  // shape is the audience and scope every request asks for. Default: empty
+  ExchangeRequestShape shape;
+};
+
+// LoadPhase is one timed phase.
+struct LoadPhase {
+  LoadClock::time_point start;     // no request is sent before it
+  LoadClock::time_point deadline;  // no request is due at or after it
+  double rate = 0;                 // open-loop requests/s; <= 0: closed loop
+};
+
+// kDrainLimit is how long after the deadline a phase waits for the requests
+// still outstanding; those not answered by then count as "<transport>:timeout".
+inline constexpr std::chrono::seconds kDrainLimit{30};
+
+// LoadTally is what a phase counted.
+struct LoadTally {
+  long ok = 0;
+  std::map<std::string, long> errors;  // by kind: "http:503", "tcp:ECONNREFUSED", ...
+  std::vector<int64_t> latency_ns;     // every request, errors included; unsorted
+
+  // Record counts one answered (or failed) request.
+  void Record(bool succeeded, const std::string& error_kind, int64_t latency) {
+    if (succeeded) {
+      ++ok;
+    } else {
+      ++errors[error_kind];
+    }
+    latency_ns.push_back(latency);
+  }
+  // Merge adds `other`'s counts to this one.
+  void Merge(LoadTally&& other) {
+    ok += other.ok;
+    for (const auto& [kind, n] : other.errors) errors[kind] += n;
+    latency_ns.insert(latency_ns.end(), other.latency_ns.begin(), other.latency_ns.end());
+  }
+};
+
+// ArrivalSchedule is one load thread's share of an open-loop schedule: with
+// `shards` threads, thread `shard` takes requests shard, shard + shards, ...
+class ArrivalSchedule {
+ public:
+  ArrivalSchedule(const LoadPhase& phase, int shard, int shards)
+      : phase_(phase), j_(shard), step_(shards) {}
+  // closed_loop is true when there is no schedule (rate <= 0).
+  bool closed_loop() const { return phase_.rate <= 0; }
+  // done is true when no request of this share is still to come.
+  bool done() const { return closed_loop() || Next() >= phase_.deadline; }
+  // Next is when the next request is due (meaningless in the closed loop).
+  LoadClock::time_point Next() const {
+    return phase_.start + std::chrono::duration_cast<LoadClock::duration>(
+                              std::chrono::duration<double>(j_ / phase_.rate));
+  }
+  // Pop moves on to the request after Next().
+  void Pop() { j_ += step_; }
+
+ private:
+  LoadPhase phase_;
+  long j_;
+  long step_;
+};
+
+// EventLoad drives load at one issuer listener. The connections (channels)
+// persist from phase to phase, as the thread-per-client clients' do.
+class EventLoad {
+ public:
+  virtual ~EventLoad() = default;
+
+  // RunPhase sends pool[next_token++ % pool.size()] exchanges as `phase`
+  // says and returns when every request due before the deadline has been
+  // answered (or after kDrainLimit). Blocks; one phase at a time.
+  virtual LoadTally RunPhase(const LoadPhase& phase, const std::vector<std::string>& pool,
+                             std::atomic<size_t>& next_token) = 0;
+};
+
+// NewHttpEventLoad returns the HTTP driver (POST /oauth2/token), or
+// kInvalidArgument for bad options, kInternal if epoll cannot be set up.
+// Connections open on first use.
+absl::StatusOr<std::unique_ptr<EventLoad>> NewHttpEventLoad(const EventLoadOptions& options);
+
+// NewGrpcEventLoad returns the gRPC driver (TokenService.ExchangeToken), or
+// kInvalidArgument for bad options. Each call has a 30 s deadline.
+absl::StatusOr<std::unique_ptr<EventLoad>> NewGrpcEventLoad(const EventLoadOptions& options);
+
+}  // namespace writ::bench
+
+#endif  // WRIT_BENCH_EVENT_LOAD_H_

@@ -508,14 +508,8 @@ int Run(const Flags& flags) {
   if (!server->Readiness().empty()) Die(absl::StrCat("issuer not ready: ", server->Readiness()[0]));
   const int http_threads =
       flags.http_threads > 0 ? flags.http_threads : std::max(8, 2 * static_cast<int>(cores));
-  std::printf("issuer: HTTP :%d (%d server threads), gRPC :%d, ledger sync=on in %s\n",
-              server->http_port(), http_threads, server->grpc_port(), config.data_dir.c_str());
-  if (flags.clients > http_threads && flags.transport != "grpc") {
-    std::printf(
-        "note: %d HTTP clients > %d server threads; cpp-httplib holds a thread per "
-        "keep-alive connection, so the extra clients wait.\n",
-        flags.clients, http_threads);
-  }
+  std::printf("issuer: HTTP :%d, gRPC :%d (%d issuance workers each), ledger sync=on in %s\n",
+              server->http_port(), server->grpc_port(), http_threads, config.data_dir.c_str());
 
   const auto mint_start = SteadyClock::now();
   const std::vector<std::string> pool = MintPool(*idp, flags.pool, std::max(1u, cores));

@@ -108,6 +108,7 @@ struct Flags {
   int pool = 20000;
   double rate = 0;  // 0: half of the measured peak
   int http_threads = 0;
+  int io_threads = 0;
   int per_channel = 4;
   double crypto_seconds = 2;
   std::string dir = "/tmp";
@@ -150,6 +151,8 @@ Flags ParseFlags(int argc, char** argv) {
       f.rate = std::atof(value().c_str());
     } else if (a == "--http-threads") {
       f.http_threads = std::atoi(value().c_str());
+    } else if (a == "--io-threads") {
+      f.io_threads = std::atoi(value().c_str());
     } else if (a == "--per-channel") {
       f.per_channel = std::atoi(value().c_str());
     } else if (a == "--crypto-seconds") {
@@ -163,10 +166,11 @@ Flags ParseFlags(int argc, char** argv) {
     } else if (a == "--load-threads") {
       f.load_threads = std::atoi(value().c_str());
     } else {
-      Die(absl::StrCat("unknown flag ", a,
-                       " (flags: --transport grpc|http|both --clients N --seconds S --pool N "
-                       "--rate R --http-threads N --per-channel N --crypto-seconds S --dir D "
-                       "--credential jwt|x509-svid|ssh --load event|threads --load-threads K)"));
+      Die(absl::StrCat(
+          "unknown flag ", a,
+          " (flags: --transport grpc|http|both --clients N --seconds S --pool N "
+          "--rate R --http-threads N --io-threads N --per-channel N --crypto-seconds S --dir D "
+          "--credential jwt|x509-svid|ssh --load event|threads --load-threads K)"));
     }
   }
   if (f.transport != "grpc" && f.transport != "http" && f.transport != "inproc" &&
@@ -497,6 +501,7 @@ int Run(const Flags& flags) {
   config.data_dir = g_data_dir + "/data";
   config.policy_dir = g_data_dir + "/policies";
   config.limits.http_threads = flags.http_threads;
+  config.limits.http_io_threads = flags.io_threads;
   config.x509.trust_domain = "bench.example";
   config.trusted_issuers.push_back(
       {.name = "bench", .issuer = idp->issuer(), .audiences = {"writ"}});
@@ -508,8 +513,12 @@ int Run(const Flags& flags) {
   if (!server->Readiness().empty()) Die(absl::StrCat("issuer not ready: ", server->Readiness()[0]));
   const int http_threads =
       flags.http_threads > 0 ? flags.http_threads : std::max(8, 2 * static_cast<int>(cores));
-  std::printf("issuer: HTTP :%d, gRPC :%d (%d issuance workers each), ledger sync=on in %s\n",
-              server->http_port(), server->grpc_port(), http_threads, config.data_dir.c_str());
+  const int io_threads =
+      flags.io_threads > 0 ? flags.io_threads : std::clamp(static_cast<int>(cores), 1, 8);
+  std::printf(
+      "issuer: HTTP :%d (%d I/O threads), gRPC :%d (%d issuance workers each), ledger sync=on in "
+      "%s\n",
+      server->http_port(), io_threads, server->grpc_port(), http_threads, config.data_dir.c_str());
 
   const auto mint_start = SteadyClock::now();
   const std::vector<std::string> pool = MintPool(*idp, flags.pool, std::max(1u, cores));

@@ -40,11 +40,12 @@ using grpc_internal::Fail;
 using grpc_internal::OperatorOnly;
 using grpc_internal::ToGrpc;
 
-// TokenServiceImpl answers ExchangeToken with the callback API: the call
-// leaves gRPC's threads for `pool_` (attestation may block on a key fetch),
-// and its worker hands the decision to the ledger and moves on; the call is
-// finished on the ledger's thread once the record is durable. So no thread
-// waits out an fsync per call.
+// TokenServiceImpl answers ExchangeToken with the callback API, on gRPC's
+// callback thread while the attesting issuers' keys are at hand (no
+// hand-off); an exchange that must fetch keys first moves to `pool_`, so a
+// slow issuer never holds a gRPC thread. The decision goes to the ledger and
+// the call is finished on the ledger's thread once the record is durable, so
+// no thread waits out an fsync per call.
 class TokenServiceImpl final : public v1::TokenService::CallbackService {
  public:
   TokenServiceImpl(const TokenExchange* exchange, int threads)
@@ -54,25 +55,16 @@ class TokenServiceImpl final : public v1::TokenService::CallbackService {
                                           const v1::ExchangeTokenRequest* in,
                                           v1::ExchangeTokenResponse* out) override {
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-    if (!pool_.TrySubmit([this, ctx, in, out, reactor] { Run(ctx, in, out, reactor); })) {
-      reactor->Finish(Fail(ctx, absl::ResourceExhaustedError("too many token requests queued"),
-                           "temporarily_unavailable"));
-    }
-    return reactor;
-  }
-
- private:
-  void Run(grpc::CallbackServerContext* ctx, const v1::ExchangeTokenRequest* in,
-           v1::ExchangeTokenResponse* out, grpc::ServerUnaryReactor* reactor) const {
     ExchangeRequest req;
     req.subject_token = in->subject_token();
     req.subject_token_type = in->subject_token_type();
     if (!in->audience().empty()) req.audiences.push_back(in->audience());
     req.scopes.assign(in->scopes().begin(), in->scopes().end());
     if (in->requested_lifetime_seconds() < 0) {
-      return reactor->Finish(
+      reactor->Finish(
           Fail(ctx, absl::InvalidArgumentError("requested_lifetime_seconds must not be negative"),
                "invalid_request"));
+      return reactor;
     }
     if (in->requested_lifetime_seconds() > 0) {
       req.lifetime =
@@ -80,11 +72,14 @@ class TokenServiceImpl final : public v1::TokenService::CallbackService {
     }
     req.actor_token = in->actor_token();
     req.actor_token_type = in->actor_token_type();
-    exchange_->ExchangeAsync(
+    exchange_->ExchangeNonBlocking(
         req, {"grpc", PeerAddress(ctx->peer())},
-        [ctx, out, reactor](ExchangeResult r) { reactor->Finish(Answer(ctx, std::move(r), out)); });
+        [ctx, out, reactor](ExchangeResult r) { reactor->Finish(Answer(ctx, std::move(r), out)); },
+        [this](WorkPool::Task task) { return pool_.TrySubmit(std::move(task)); });
+    return reactor;
   }
 
+ private:
   static grpc::Status Answer(grpc::CallbackServerContext* ctx, ExchangeResult r,
                              v1::ExchangeTokenResponse* out) {
     ctx->AddTrailingMetadata("writ-request-id", r.request_id);

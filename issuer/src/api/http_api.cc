@@ -174,9 +174,12 @@ HttpResponse TokenAnswer(const ExchangeResult& result) {
   return JsonAnswer(buf, result.request_id);
 }
 
-// HandleToken runs on the work pool (attestation may block on a key fetch);
-// the answer is sent from the ledger's writer once the decision is durable.
-void HandleToken(const TokenExchange* exchange, const HttpRequest& req, Responder res) {
+// HandleToken runs on the I/O thread: the exchange runs there too while the
+// attesting issuers' keys are at hand, and moves to `pool` when they must be
+// fetched. The answer is sent from the ledger's writer once the decision is
+// durable.
+void HandleToken(const TokenExchange* exchange, WorkPool* pool, const HttpRequest& req,
+                 Responder res) {
   auto form = FormBody::Parse(req.body);
   if (!form.ok()) {
     return std::move(res).Send(OAuthError("invalid_request", form.status().message()));
@@ -186,10 +189,12 @@ void HandleToken(const TokenExchange* exchange, const HttpRequest& req, Responde
   if (!DecodeTokenRequest(*form, &request, &error, &description)) {
     return std::move(res).Send(OAuthError(error, description));
   }
-  exchange->ExchangeAsync(request, {"http", req.remote_address},
-                          [res = std::move(res)](ExchangeResult result) mutable {
-                            std::move(res).Send(TokenAnswer(result));
-                          });
+  exchange->ExchangeNonBlocking(
+      request, {"http", req.remote_address},
+      [res = std::move(res)](ExchangeResult result) mutable {
+        std::move(res).Send(TokenAnswer(result));
+      },
+      [pool](WorkPool::Task task) { return pool->TrySubmit(std::move(task)); });
 }
 
 }  // namespace
@@ -248,6 +253,10 @@ absl::StatusOr<std::unique_ptr<HttpApi>> HttpApi::Bind(const ListenerConfig& lis
   options.max_header_bytes = limits.max_header_bytes;
   options.max_body_bytes = limits.max_body_bytes;
   options.max_connections = limits.max_http_connections;
+  options.io_threads =
+      limits.http_io_threads > 0
+          ? limits.http_io_threads
+          : std::clamp(static_cast<int>(std::thread::hardware_concurrency()), 1, 8);
   // Short read and idle timeouts bound what a slow or idle client can hold.
   options.read_timeout = absl::Seconds(3);
   options.idle_timeout = absl::Seconds(2);
@@ -280,8 +289,9 @@ int HttpApi::port() const { return server_->port(); }
 void HttpApi::Serve(const std::string& issuer_url, const TokenExchange* exchange,
                     const CertificateExchange* certificates, const KeyManager* keys,
                     ReadinessCheck readiness, ReadinessCheck details) {
-  // Handlers that may block (attestation may fetch an issuer's keys;
-  // certificate issuance waits for the ledger) run here, off the I/O thread.
+  // Work that may block (attestation that must fetch an issuer's keys;
+  // certificate issuance, which waits for the ledger) runs here, off the I/O
+  // threads.
   const int threads = limits_.http_threads > 0
                           ? limits_.http_threads
                           : std::max(8, 2 * static_cast<int>(std::thread::hardware_concurrency()));
@@ -314,9 +324,7 @@ void HttpApi::Serve(const std::string& issuer_url, const TokenExchange* exchange
       return std::move(res).Send(
           OAuthError("invalid_request", "Content-Type must be application/x-www-form-urlencoded"));
     }
-    http_internal::OffloadOr503(pool, res, [exchange, req = std::move(req)](Responder res) mutable {
-      HandleToken(exchange, req, std::move(res));
-    });
+    HandleToken(exchange, pool, req, std::move(res));
   });
   RegisterCertificateRoutes(svr, pool, certificates, keys);
   svr.Handle("/healthz", [](HttpRequest req, Responder res) {

@@ -1,5 +1,7 @@
 #include "issuer/src/api/work_pool.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <utility>
 
@@ -36,6 +38,7 @@ size_t WorkPool::DropQueued() {
 }
 
 void WorkPool::Run() {
+  pthread_setname_np(pthread_self(), "writ-pool");
   for (;;) {
     Task task;
     {

@@ -1,13 +1,15 @@
 // WorkPool: a fixed set of threads running queued tasks in order.
 //
-// The gRPC token service takes each call off gRPC's callback threads and
-// runs it here, because attestation may block on a fetch of an attesting
-// issuer's keys (bounded by its timeouts); a blocked gRPC thread would stall
-// every other call. A task that finishes its call asynchronously (the ledger
-// answers later) frees its thread at once.
+// The token services run an exchange on their own thread (an HTTP event
+// loop, a gRPC callback thread) while the attesting issuer's keys are at
+// hand, and move it here when keys must be fetched, which may block for the
+// fetch's timeouts; a blocked event loop or gRPC thread would stall every
+// other request. Certificate issuance over HTTP runs here too. A task that
+// finishes its request asynchronously (the ledger answers later) frees its
+// thread at once.
 //
 //   WorkPool pool(8, 4096);
-//   if (!pool.TrySubmit([] { ... })) { /* full: answer RESOURCE_EXHAUSTED */ }
+//   if (!pool.TrySubmit([] { ... })) { /* full: answer "busy, retry" */ }
 //
 // Thread-safe. The destructor runs every task already queued, then joins.
 #ifndef WRIT_ISSUER_API_WORK_POOL_H_

@@ -5,6 +5,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "issuer/src/attest/attested_identity.h"
+#include "writ/net/jwks_source.h"
 
 namespace writ::issuer {
 
@@ -17,9 +18,17 @@ class Attestor {
   //   kInvalidArgument   the token is malformed or too large;
   //   kUnauthenticated   unknown issuer, bad signature, wrong audience, expired,
   //                      not yet valid, unknown key, replayed jti;
-  //   kUnavailable       the issuer's keys cannot be obtained right now.
-  // Messages say what failed and never contain the token.
-  virtual absl::StatusOr<AttestedIdentity> Attest(absl::string_view token) = 0;
+  //   kUnavailable       the issuer's keys cannot be obtained right now;
+  //   kAborted           only with KeyFetch::kNotNow: the issuer's keys must
+  //                      be fetched (or a fetch waited for) first. Nothing
+  //                      was remembered (no jti); call again with kAllowed
+  //                      from a thread that may block.
+  // Messages say what failed and never contain the token. With kNotNow,
+  // Attest never blocks: an event loop may call it.
+  virtual absl::StatusOr<AttestedIdentity> Attest(absl::string_view token, KeyFetch fetch) = 0;
+  absl::StatusOr<AttestedIdentity> Attest(absl::string_view token) {
+    return Attest(token, KeyFetch::kAllowed);
+  }
 
   // Forget undoes what Attest remembered of `identity` (a one-time "jti"),
   // for an exchange that then failed through no fault of the caller (an

@@ -102,15 +102,20 @@ absl::StatusOr<std::unique_ptr<OidcAttestor>> OidcAttestor::New(
   return attestor;
 }
 
-absl::Status OidcAttestor::VerifySignature(const Issuer& issuer, const ParsedJws& jws) {
-  ASSIGN_OR_RETURN(std::shared_ptr<const JwkSet> keys, issuer.keys->Keys());
+absl::Status OidcAttestor::VerifySignature(const Issuer& issuer, const ParsedJws& jws,
+                                           KeyFetch fetch) {
+  ASSIGN_OR_RETURN(std::shared_ptr<const JwkSet> keys, issuer.keys->Keys(fetch));
   const absl::Status verified = VerifyJws(jws, *keys);
   if (verified.code() != absl::StatusCode::kNotFound) return ForIssuer(*issuer.config, verified);
 
   // Unknown kid: the issuer may have rotated. One refresh, then one retry.
-  absl::StatusOr<std::shared_ptr<const JwkSet>> refreshed = issuer.keys->KeysAfterUnknownKid(keys);
+  absl::StatusOr<std::shared_ptr<const JwkSet>> refreshed =
+      issuer.keys->KeysAfterUnknownKid(keys, fetch);
   if (!refreshed.ok()) {
-    if (refreshed.status().code() == absl::StatusCode::kUnavailable) return refreshed.status();
+    const absl::StatusCode code = refreshed.status().code();
+    if (code == absl::StatusCode::kUnavailable || code == absl::StatusCode::kAborted) {
+      return refreshed.status();
+    }
     return ForIssuer(*issuer.config, absl::UnauthenticatedError(absl::StrCat(
                                          verified.message(),
                                          "; keys not refreshed: ", refreshed.status().message())));
@@ -123,7 +128,7 @@ absl::Status OidcAttestor::VerifySignature(const Issuer& issuer, const ParsedJws
   return ForIssuer(*issuer.config, retried);
 }
 
-absl::StatusOr<AttestedIdentity> OidcAttestor::Attest(absl::string_view token) {
+absl::StatusOr<AttestedIdentity> OidcAttestor::Attest(absl::string_view token, KeyFetch fetch) {
   if (by_iss_.empty()) {
     return absl::UnauthenticatedError("no token issuer is trusted: none is configured");
   }
@@ -156,7 +161,7 @@ absl::StatusOr<AttestedIdentity> OidcAttestor::Attest(absl::string_view token) {
     return ForIssuer(config, absl::UnauthenticatedError(absl::StrCat(
                                  "token algorithm ", JwsAlgorithmName(alg), " is not allowed")));
   }
-  RETURN_IF_ERROR(VerifySignature(issuer, jwt->jws));
+  RETURN_IF_ERROR(VerifySignature(issuer, jwt->jws, fetch));
   RETURN_IF_ERROR(ForIssuer(config, issuer.validator.ValidateClaims(jwt->jws, jwt->claims)));
   const JwtClaims& claims = jwt->claims;
   if (claims.subject().empty()) {

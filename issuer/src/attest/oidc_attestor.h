@@ -56,7 +56,8 @@ class OidcAttestor final : public Attestor {
                                                            const OidcAttestorOptions& options = {});
 
   // Attest: see Attestor::Attest and the class comment.
-  absl::StatusOr<AttestedIdentity> Attest(absl::string_view token) override;
+  absl::StatusOr<AttestedIdentity> Attest(absl::string_view token, KeyFetch fetch) override;
+  using Attestor::Attest;
 
   // Forget releases the identity's jti when its issuer has one_time_jti.
   void Forget(const AttestedIdentity& identity) override;
@@ -83,7 +84,7 @@ class OidcAttestor final : public Attestor {
                const OidcAttestorOptions& options)
       : configs_(std::move(configs)), clock_(clock), replay_(clock, options.replay) {}
 
-  absl::Status VerifySignature(const Issuer& issuer, const ParsedJws& jws);
+  absl::Status VerifySignature(const Issuer& issuer, const ParsedJws& jws, KeyFetch fetch);
 
   std::vector<TrustedIssuerConfig> configs_;
   const Clock* const clock_;

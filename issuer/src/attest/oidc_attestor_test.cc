@@ -236,6 +236,33 @@ TEST_F(OidcAttestorTest, RotatedKeyIsPickedUpWithOneRefresh) {
   EXPECT_EQ(idp_->jwks_requests(), 2);
 }
 
+TEST_F(OidcAttestorTest, NotNowAttestsWithHeldKeysAndOtherwiseAbortsWithoutFetchOrMemory) {
+  TrustedIssuerConfig config = Config(*idp_);
+  config.one_time_jti = true;
+  auto attestor = NewAttestor({config});
+  const std::string token = Mint(R"({"jti":"j-1"})");
+  // No keys held yet: refused before anything is fetched or remembered.
+  auto cold = attestor->Attest(token, KeyFetch::kNotNow);
+  EXPECT_EQ(cold.status().code(), absl::StatusCode::kAborted) << cold.status();
+  EXPECT_EQ(idp_->discovery_requests(), 0);
+  EXPECT_EQ(idp_->jwks_requests(), 0);
+  // So the same one-time token still attests where fetching is allowed.
+  ASSERT_OK(attestor->Attest(token));
+  EXPECT_EQ(idp_->jwks_requests(), 1);
+  // With the keys held, kNotNow verifies everything as usual, replay included.
+  ASSERT_OK(attestor->Attest(Mint(R"({"jti":"j-2"})"), KeyFetch::kNotNow));
+  ExpectRefused(attestor->Attest(token, KeyFetch::kNotNow), absl::StatusCode::kUnauthenticated, "",
+                token);
+  // A rotated key (unknown kid) needs a refresh: aborted, nothing fetched.
+  ASSERT_OK(idp_->RotateKey());
+  const std::string rotated = Mint(R"({"jti":"j-3"})");
+  EXPECT_EQ(attestor->Attest(rotated, KeyFetch::kNotNow).status().code(),
+            absl::StatusCode::kAborted);
+  EXPECT_EQ(idp_->jwks_requests(), 1);
+  ASSERT_OK(attestor->Attest(rotated));
+  EXPECT_EQ(idp_->jwks_requests(), 2);
+}
+
 TEST_F(OidcAttestorTest, UnknownKidIsRefusedAfterOneRefresh) {
   auto attestor = NewAttestor({Config(*idp_)});
   ASSERT_OK_AND_ASSIGN(std::string token, idp_->MintWithUnknownKid(clock_.Now(), "{}", "ghost"));

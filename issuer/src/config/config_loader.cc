@@ -42,9 +42,9 @@ constexpr absl::string_view kListenerKeys[] = {"host", "port", "tls_cert_file", 
                                                "enabled"};
 constexpr absl::string_view kTokenKeys[] = {"default_lifetime", "max_lifetime",
                                             "max_delegation_depth"};
-constexpr absl::string_view kLimitKeys[] = {"max_body_bytes", "max_header_bytes",
+constexpr absl::string_view kLimitKeys[] = {"max_body_bytes",         "max_header_bytes",
                                             "max_grpc_message_bytes", "http_threads",
-                                            "max_http_connections"};
+                                            "http_io_threads",        "max_http_connections"};
 
 // Loader holds the state of one ParseIssuerConfig call.
 class Loader {
@@ -223,6 +223,12 @@ void Loader::ReadLimits(const Field& field, LimitsConfig* out) {
     if (f.name == "http_threads") {
       if (ReadInt(f.value, f.path, 0, 1024, errors_, &value)) {
         out->http_threads = static_cast<int>(value);
+      }
+      continue;
+    }
+    if (f.name == "http_io_threads") {
+      if (ReadInt(f.value, f.path, 0, 64, errors_, &value)) {
+        out->http_io_threads = static_cast<int>(value);
       }
       continue;
     }

@@ -113,7 +113,7 @@ grpc: {host: "::", port: 8444, tls_cert_file: tls/grpc.crt, tls_key_file: tls/gr
 data_dir: /var/lib/writ
 policy_dir: /etc/writ/policies
 tokens: {default_lifetime: 2m, max_lifetime: 1h30m, max_delegation_depth: 16}
-limits: {max_body_bytes: 1000, max_header_bytes: 2000, max_grpc_message_bytes: 3000, http_threads: 12, max_http_connections: 77}
+limits: {max_body_bytes: 1000, max_header_bytes: 2000, max_grpc_message_bytes: 3000, http_threads: 12, http_io_threads: 3, max_http_connections: 77}
 trusted_issuers:
   - name: github
     issuer: https://token.actions.githubusercontent.com
@@ -158,6 +158,7 @@ trusted_issuers:
   EXPECT_EQ(c.limits.max_header_bytes, 2000u);
   EXPECT_EQ(c.limits.max_grpc_message_bytes, 3000u);
   EXPECT_EQ(c.limits.http_threads, 12);
+  EXPECT_EQ(c.limits.http_io_threads, 3);
   EXPECT_EQ(c.limits.max_http_connections, 77u);
   ASSERT_EQ(c.trusted_issuers.size(), 2u);
   const TrustedIssuerConfig& gh = c.trusted_issuers[0];
@@ -716,6 +717,9 @@ TEST(ParseIssuerConfigTest, LimitRules) {
   EXPECT_THAT(Errors("limits: {http_threads: 1025}\n"),
               ElementsAre("writ.yaml:1:24: limits.http_threads: must be between 0 and 1024, got "
                           "1025"));
+  EXPECT_THAT(Errors("limits: {http_io_threads: 65}\n"),
+              ElementsAre("writ.yaml:1:27: limits.http_io_threads: must be between 0 and 64, got "
+                          "65"));
 }
 
 TEST(ParseIssuerConfigTest, ReportsEveryErrorNotJustTheFirst) {

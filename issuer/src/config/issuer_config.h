@@ -49,6 +49,11 @@ struct LimitsConfig {
   // endpoints; gRPC's token service has as many). Default: 0 (2 x cores, at
   // least 8).
   int http_threads = 0;
+  // http_io_threads: HTTP event loops. They own the connections and also run
+  // each token exchange whose attesting issuer's keys are at hand (an
+  // exchange that must fetch keys moves to the http_threads workers).
+  // Default: 0 (one per core, at most 8).
+  int http_io_threads = 0;
   // max_http_connections open at once; more are closed as they come. Each
   // may buffer up to max_header_bytes + max_body_bytes. Default: 1024.
   size_t max_http_connections = 1024;

@@ -27,7 +27,7 @@ namespace writ::issuer {
 
 class FakeAttestor final : public Attestor {
  public:
-  absl::StatusOr<AttestedIdentity> Attest(absl::string_view token) override {
+  absl::StatusOr<AttestedIdentity> Attest(absl::string_view token, KeyFetch) override {
     absl::MutexLock lock(&mu);
     ++calls;
     auto it = results.find(std::string(token));

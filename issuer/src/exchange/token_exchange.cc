@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <memory>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -25,7 +26,7 @@ bool IsJwtTokenType(absl::string_view type) {
 std::pair<absl::Status, const char*> AttestationFailure(const absl::Status& s,
                                                         absl::string_view which) {
   std::string message = absl::StrCat(which, ": ", s.message());
-  if (s.code() == absl::StatusCode::kUnavailable) {
+  if (s.code() == absl::StatusCode::kUnavailable || s.code() == absl::StatusCode::kAborted) {
     return {absl::UnavailableError(message), "temporarily_unavailable"};
   }
   return {absl::UnauthenticatedError(message), "invalid_grant"};
@@ -114,6 +115,29 @@ ExchangeResult TokenExchange::Exchange(const ExchangeRequest& req,
 
 void TokenExchange::ExchangeAsync(const ExchangeRequest& req, const RequestContext& ctx,
                                   ExchangeDone done) const {
+  Run(req, ctx, std::move(done), KeyFetch::kAllowed, nullptr);
+}
+
+void TokenExchange::ExchangeNonBlocking(const ExchangeRequest& req, const RequestContext& ctx,
+                                        ExchangeDone done, Offload offload) const {
+  Run(req, ctx, std::move(done), KeyFetch::kNotNow, &offload);
+}
+
+void TokenExchange::Defer(const ExchangeRequest& req, const RequestContext& ctx, ExchangeDone done,
+                          Offload offload) const {
+  // If `offload` refuses the task, the task (and `done` in it) is dropped:
+  // answer through a second handle.
+  auto shared = std::make_shared<ExchangeDone>(std::move(done));
+  if (offload([this, req, ctx, shared] { ExchangeAsync(req, ctx, std::move(*shared)); })) return;
+  ExchangeResult out;
+  out.request_id = NewRequestId();
+  out.status = absl::UnavailableError("the issuer is busy; retry in a moment");
+  out.oauth_error = "temporarily_unavailable";
+  std::move (*shared)(std::move(out));
+}
+
+void TokenExchange::Run(const ExchangeRequest& req, const RequestContext& ctx, ExchangeDone done,
+                        KeyFetch fetch, const Offload* offload) const {
   ExchangeResult out;
   out.request_id = NewRequestId();
   auto reject = [&](absl::Status status, const char* oauth_error) {
@@ -202,7 +226,10 @@ void TokenExchange::ExchangeAsync(const ExchangeRequest& req, const RequestConte
         });
   };
 
-  identity = attestor_->Attest(req.subject_token);
+  identity = attestor_->Attest(req.subject_token, fetch);
+  if (identity.status().code() == absl::StatusCode::kAborted && offload != nullptr) {
+    return Defer(req, ctx, std::move(done), *offload);  // keys must be fetched first
+  }
   if (!identity.ok()) {
     auto [status, code] = AttestationFailure(identity.status(), "subject_token");
     return finish(status, code);
@@ -221,7 +248,11 @@ void TokenExchange::ExchangeAsync(const ExchangeRequest& req, const RequestConte
       return finish(absl::PermissionDeniedError("delegation is disabled on this issuer"),
                     "access_denied");
     }
-    absl::StatusOr<AttestedIdentity> actor = attestor_->Attest(req.actor_token);
+    absl::StatusOr<AttestedIdentity> actor = attestor_->Attest(req.actor_token, fetch);
+    if (actor.status().code() == absl::StatusCode::kAborted && offload != nullptr) {
+      attestor_->Forget(*identity);  // attested again there
+      return Defer(req, ctx, std::move(done), *offload);
+    }
     if (!actor.ok()) {
       auto [status, code] = AttestationFailure(actor.status(), "actor_token");
       return finish(status, code);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/functional/any_invocable.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "issuer/src/attest/attestor.h"
@@ -99,7 +100,29 @@ class TokenExchange {
   void ExchangeAsync(const ExchangeRequest& request, const RequestContext& context,
                      ExchangeDone done) const;
 
+  // Offload runs a task on a thread that may block (a WorkPool), or returns
+  // false when it cannot take one now.
+  using Offload = absl::FunctionRef<bool(absl::AnyInvocable<void() &&>)>;
+
+  // ExchangeNonBlocking is ExchangeAsync for a thread that must not block (an
+  // event loop, gRPC's callback threads). It runs on the calling thread while
+  // the attesting issuers' keys are at hand, which is almost always, and so
+  // costs no hand-off. When keys must be fetched first it hands the exchange
+  // to `offload` (nothing is recorded or remembered yet), where it runs as
+  // ExchangeAsync. If `offload` refuses, `done` gets kUnavailable
+  // ("temporarily_unavailable") at once, without a record.
+  void ExchangeNonBlocking(const ExchangeRequest& request, const RequestContext& context,
+                           ExchangeDone done, Offload offload) const;
+
  private:
+  // Run is ExchangeAsync (`offload` null, fetch kAllowed) or
+  // ExchangeNonBlocking (fetch kNotNow).
+  void Run(const ExchangeRequest& req, const RequestContext& ctx, ExchangeDone done, KeyFetch fetch,
+           const Offload* offload) const;
+  // Defer runs the exchange on `offload`, or answers 503 when it refuses.
+  void Defer(const ExchangeRequest& req, const RequestContext& ctx, ExchangeDone done,
+             Offload offload) const;
+
   Attestor* attestor_;
   const PolicySource* policy_;
   const JwtMinter* minter_;

@@ -1,7 +1,9 @@
 #include "issuer/src/exchange/token_exchange.h"
 
+#include <functional>
 #include <map>
 #include <optional>
+#include <set>
 
 #include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
@@ -17,15 +19,21 @@ using ::testing::HasSubstr;
 
 class FakeAttestor final : public Attestor {
  public:
-  absl::StatusOr<AttestedIdentity> Attest(absl::string_view token) override {
+  absl::StatusOr<AttestedIdentity> Attest(absl::string_view token, KeyFetch fetch) override {
     auto it = results.find(std::string(token));
     ++calls;
+    if (fetch == KeyFetch::kNotNow && needs_fetch.count(std::string(token)) > 0) {
+      return absl::AbortedError("the keys must be fetched first");
+    }
+    if (fetch == KeyFetch::kAllowed) ++fetching_calls;
     if (it == results.end()) return absl::UnauthenticatedError("token issuer \"x\" is not trusted");
     return it->second;
   }
   void Forget(const AttestedIdentity& id) override { forgotten.push_back(id.subject); }
   std::map<std::string, absl::StatusOr<AttestedIdentity>> results;
+  std::set<std::string> needs_fetch;  // tokens whose keys are not at hand
   int calls = 0;
+  int fetching_calls = 0;  // calls with KeyFetch::kAllowed
   std::vector<std::string> forgotten;
 };
 
@@ -361,6 +369,105 @@ TEST_F(TokenExchangeTest, ExchangeAsyncAnswersAMalformedRequestInlineWithoutARec
   EXPECT_EQ(got->status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(ledger_.records.empty());
   EXPECT_TRUE(ledger_.deferred.empty());
+}
+
+// An Offload that keeps the task for the test to run, or refuses it.
+struct HeldOffload {
+  bool accept = true;
+  std::vector<absl::AnyInvocable<void() &&>> tasks;
+  bool operator()(absl::AnyInvocable<void() &&> task) {
+    if (!accept) return false;
+    tasks.push_back(std::move(task));
+    return true;
+  }
+};
+
+TEST_F(TokenExchangeTest, NonBlockingExchangeRunsInlineWhenTheKeysAreAtHand) {
+  HeldOffload offload;
+  std::optional<ExchangeResult> got;
+  exchange_.ExchangeNonBlocking(
+      Request(), {"http", "10.0.0.3"}, [&](ExchangeResult r) { got = std::move(r); },
+      std::ref(offload));
+  ASSERT_TRUE(got.has_value());
+  ASSERT_TRUE(got->status.ok()) << got->status;
+  EXPECT_TRUE(offload.tasks.empty());
+  EXPECT_EQ(attestor_.fetching_calls, 0);
+  ASSERT_EQ(ledger_.records.size(), 1u);
+  EXPECT_EQ(ledger_.records[0].decision, "allow");
+}
+
+TEST_F(TokenExchangeTest, NonBlockingExchangeMovesToTheOffloadWhenKeysMustBeFetched) {
+  attestor_.needs_fetch.insert("good");
+  HeldOffload offload;
+  std::optional<ExchangeResult> got;
+  exchange_.ExchangeNonBlocking(
+      Request(), {"http", "10.0.0.3"}, [&](ExchangeResult r) { got = std::move(r); },
+      std::ref(offload));
+  // Nothing answered or recorded yet: the exchange waits for a thread that may fetch.
+  EXPECT_FALSE(got.has_value());
+  EXPECT_TRUE(ledger_.records.empty());
+  ASSERT_EQ(offload.tasks.size(), 1u);
+  std::move(offload.tasks[0])();
+  ASSERT_TRUE(got.has_value());
+  ASSERT_TRUE(got->status.ok()) << got->status;
+  EXPECT_EQ(attestor_.fetching_calls, 1);
+  ASSERT_EQ(ledger_.records.size(), 1u);
+  EXPECT_EQ(ledger_.records[0].request_id, got->request_id);
+  EXPECT_EQ(ledger_.records[0].client_address, "10.0.0.3");
+  EXPECT_EQ(ledger_.records[0].jti, got->minted.jti);
+}
+
+TEST_F(TokenExchangeTest, NonBlockingExchangeReleasesTheSubjectWhenTheActorsKeysMustBeFetched) {
+  attestor_.needs_fetch.insert("agent");
+  ExchangeRequest r = Request();
+  r.actor_token = "agent";
+  r.actor_token_type = kTokenTypeJwt;
+  HeldOffload offload;
+  std::optional<ExchangeResult> got;
+  exchange_.ExchangeNonBlocking(
+      r, {"http", "10.0.0.3"}, [&](ExchangeResult res) { got = std::move(res); },
+      std::ref(offload));
+  EXPECT_FALSE(got.has_value());
+  // The subject's one-time jti is released, so attesting it again there is no replay.
+  EXPECT_EQ(attestor_.forgotten, (std::vector<std::string>{"repo:acme/app"}));
+  ASSERT_EQ(offload.tasks.size(), 1u);
+  std::move(offload.tasks[0])();
+  ASSERT_TRUE(got.has_value());
+  ASSERT_TRUE(got->status.ok()) << got->status;
+  EXPECT_EQ(attestor_.fetching_calls, 2);  // subject and actor, again
+  ASSERT_EQ(ledger_.records.size(), 1u);
+  EXPECT_EQ(ledger_.records[0].actors, (std::vector<std::string>{"agent:bot"}));
+}
+
+TEST_F(TokenExchangeTest, NonBlockingExchangeAnswersBusyWithoutARecordWhenTheOffloadRefuses) {
+  attestor_.needs_fetch.insert("good");
+  HeldOffload offload;
+  offload.accept = false;
+  std::optional<ExchangeResult> got;
+  exchange_.ExchangeNonBlocking(
+      Request(), {"http", "10.0.0.3"}, [&](ExchangeResult r) { got = std::move(r); },
+      std::ref(offload));
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(got->oauth_error, "temporarily_unavailable");
+  EXPECT_FALSE(got->request_id.empty());
+  EXPECT_TRUE(got->minted.token.empty());
+  EXPECT_TRUE(ledger_.records.empty());
+}
+
+TEST_F(TokenExchangeTest, NonBlockingExchangeStillRecordsAnOutageWithoutFetching) {
+  // "down" fails with kUnavailable (no keys, fetch on cooldown): that is an
+  // answer, not a reason to move.
+  HeldOffload offload;
+  std::optional<ExchangeResult> got;
+  exchange_.ExchangeNonBlocking(
+      Request("down"), {"http", "10.0.0.3"}, [&](ExchangeResult r) { got = std::move(r); },
+      std::ref(offload));
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->oauth_error, "temporarily_unavailable");
+  EXPECT_TRUE(offload.tasks.empty());
+  ASSERT_EQ(ledger_.records.size(), 1u);
+  EXPECT_EQ(ledger_.records[0].decision, "deny");
 }
 
 }  // namespace

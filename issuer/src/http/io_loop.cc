@@ -117,6 +117,7 @@ int IoLoop::WaitMillis() const {
 }
 
 void IoLoop::Run() {
+  pthread_setname_np(pthread_self(), "writ-http-io");
   // OpenSSL writes with write(2), which raises SIGPIPE on a closed peer; a
   // blocked SIGPIPE makes it fail with EPIPE instead. Only this thread.
   sigset_t pipe;

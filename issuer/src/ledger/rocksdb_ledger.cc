@@ -1,6 +1,7 @@
 #include "issuer/src/ledger/rocksdb_ledger.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -230,6 +231,7 @@ void RocksDbLedger::AppendAsync(const LedgerRecord& record, AppendDone done) {
 }
 
 void RocksDbLedger::WriterLoop() {
+  pthread_setname_np(pthread_self(), "writ-ledger");
   std::vector<PendingWrite> group;
   for (;;) {
     {

@@ -88,7 +88,11 @@ absl::Status JwksSource::Unavailable(absl::string_view why) const {
       absl::StrCat("keys of ", options_.label, " are unavailable: ", why));
 }
 
-absl::StatusOr<std::shared_ptr<const JwkSet>> JwksSource::Keys() {
+absl::Status JwksSource::MustFetch() const {
+  return absl::AbortedError(absl::StrCat("the keys of ", options_.label, " must be fetched first"));
+}
+
+absl::StatusOr<std::shared_ptr<const JwkSet>> JwksSource::Keys(KeyFetch fetch) {
   absl::MutexLock lock(&mu_);
   if (!options_.static_jwks.empty()) return keys_;
   absl::Time now = clock_->Now();
@@ -105,6 +109,7 @@ absl::StatusOr<std::shared_ptr<const JwkSet>> JwksSource::Keys() {
     if (usable_stale()) return keys_;
     return Unavailable(last_status_.message());
   }
+  if (fetch == KeyFetch::kNotNow) return MustFetch();
   const absl::Status fetched = FetchLocked();
   now = clock_->Now();
   if (keys_ != nullptr && now < fetched_at_ + options_.jwks_ttl) return keys_;
@@ -115,13 +120,14 @@ absl::StatusOr<std::shared_ptr<const JwkSet>> JwksSource::Keys() {
 }
 
 absl::StatusOr<std::shared_ptr<const JwkSet>> JwksSource::KeysAfterUnknownKid(
-    const std::shared_ptr<const JwkSet>& seen) {
+    const std::shared_ptr<const JwkSet>& seen, KeyFetch fetch) {
   absl::MutexLock lock(&mu_);
   if (!options_.static_jwks.empty()) {
     return absl::NotFoundError("the issuer's keys are static (static_jwks)");
   }
   if (keys_ != nullptr && keys_ != seen) return keys_;  // Someone refreshed already.
   if (!idle_) {
+    if (fetch == KeyFetch::kNotNow) return MustFetch();
     // Share the fetch in flight instead of starting another.
     const absl::Status fetched = FetchLocked();
     if (!fetched.ok()) return Unavailable(fetched.message());
@@ -133,6 +139,7 @@ absl::StatusOr<std::shared_ptr<const JwkSet>> JwksSource::KeysAfterUnknownKid(
                                             absl::FormatDuration(options_.refresh_cooldown),
                                             " ago (refresh_cooldown)"));
   }
+  if (fetch == KeyFetch::kNotNow) return MustFetch();
   last_kid_refresh_ = now;
   const absl::Status fetched = FetchLocked();
   if (!fetched.ok()) return Unavailable(fetched.message());

@@ -293,5 +293,50 @@ TEST_F(JwksSourceTest, StaleKeysServeWhileAnotherCallerRefreshes) {
   refresher.join();
 }
 
+TEST_F(JwksSourceTest, NotNowNeverFetchesAndChangesNothing) {
+  auto keys = NewKeys();
+  auto cold = keys->Keys(KeyFetch::kNotNow);  // nothing held yet
+  EXPECT_EQ(cold.status().code(), absl::StatusCode::kAborted) << cold.status();
+  EXPECT_THAT(std::string(cold.status().message()), HasSubstr("must be fetched first"));
+  EXPECT_EQ(fetcher_.count(kDiscovery), 0);
+  EXPECT_EQ(keys->State().fetches, 0u);
+  ASSERT_OK_AND_ASSIGN(auto first, keys->Keys());
+  // Fresh keys are answered as usual.
+  ASSERT_OK_AND_ASSIGN(auto held, keys->Keys(KeyFetch::kNotNow));
+  EXPECT_EQ(held, first);
+  // An unknown kid would fetch: refused, and the cooldown is not spent, so
+  // the caller that may fetch does.
+  fetcher_.Set(kJwksUri, 200, Jwks("k2"));
+  auto unknown = keys->KeysAfterUnknownKid(first, KeyFetch::kNotNow);
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kAborted) << unknown.status();
+  ASSERT_OK_AND_ASSIGN(auto second, keys->KeysAfterUnknownKid(first));
+  EXPECT_NE(second->Find("k2"), nullptr);
+  EXPECT_EQ(fetcher_.count(kJwksUri), 2);
+  // Within the cooldown the answer needs no fetch: kNotFound, as without kNotNow.
+  EXPECT_EQ(keys->KeysAfterUnknownKid(second, KeyFetch::kNotNow).status().code(),
+            absl::StatusCode::kNotFound);
+  // Past the TTL the keys must be refreshed: refused again.
+  clock_.Advance(config_.jwks_ttl);
+  EXPECT_EQ(keys->Keys(KeyFetch::kNotNow).status().code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(fetcher_.count(kJwksUri), 2);
+}
+
+TEST_F(JwksSourceTest, NotNowServesStaleKeysWhileAnotherCallerRefreshes) {
+  auto keys = NewKeys();
+  ASSERT_OK_AND_ASSIGN(auto good, keys->Keys());
+  clock_.Advance(config_.jwks_ttl);
+  absl::Notification gate;
+  fetcher_.gate_ = &gate;
+  std::thread refresher([&] { EXPECT_OK(keys->Keys()); });
+  fetcher_.entered_.WaitForNotification();
+  ASSERT_OK_AND_ASSIGN(auto stale, keys->Keys(KeyFetch::kNotNow));
+  EXPECT_EQ(stale, good);
+  // A refresh for an unknown kid would wait for that fetch: refused.
+  EXPECT_EQ(keys->KeysAfterUnknownKid(good, KeyFetch::kNotNow).status().code(),
+            absl::StatusCode::kAborted);
+  gate.Notify();
+  refresher.join();
+}
+
 }  // namespace
 }  // namespace writ

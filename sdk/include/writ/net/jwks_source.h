@@ -83,6 +83,10 @@ struct JwksSourceState {
   bool ready = false;
 };
 
+// KeyFetch says whether a JwksSource call may fetch keys (or wait for a
+// fetch in flight) when it has to.
+enum class KeyFetch { kAllowed, kNotNow };
+
 // JwksSource holds the keys of one issuer. Thread-safe.
 //
 // Keys are fetched on first use and after jwks_ttl. Concurrent callers share
@@ -105,16 +109,21 @@ class JwksSource {
   // fetch (or the wait for one in flight), falling back to stale keys within
   // stale_keys_max. Returns kUnavailable, naming the label and the last
   // fetch error, when no usable keys can be had.
-  absl::StatusOr<std::shared_ptr<const JwkSet>> Keys();
+  //
+  // With KeyFetch::kNotNow it never fetches or waits: where it would, it
+  // returns kAborted and changes nothing, so a caller on a thread that must
+  // not block (an event loop) can call again with kAllowed from one that
+  // may.
+  absl::StatusOr<std::shared_ptr<const JwkSet>> Keys(KeyFetch fetch = KeyFetch::kAllowed);
 
   // KeysAfterUnknownKid is called when a token's kid is not in `seen` (what
   // Keys() returned). Returns newer keys when another caller already
   // refreshed; otherwise fetches (once per refresh_cooldown, sharing a fetch
   // in flight) and returns the result. Returns kNotFound when the cooldown
   // forbids a fetch (or the source is static), and kUnavailable when the
-  // fetch failed.
+  // fetch failed. kNotNow: as for Keys.
   absl::StatusOr<std::shared_ptr<const JwkSet>> KeysAfterUnknownKid(
-      const std::shared_ptr<const JwkSet>& seen);
+      const std::shared_ptr<const JwkSet>& seen, KeyFetch fetch = KeyFetch::kAllowed);
 
   // State describes the keys now. Never blocks on a fetch.
   JwksSourceState State() const;
@@ -133,6 +142,8 @@ class JwksSource {
   absl::StatusOr<std::string> Discover();
   absl::StatusOr<std::string> GetJson(absl::string_view what, absl::string_view url);
   absl::Status Unavailable(absl::string_view why) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // MustFetch is the kAborted answer of a KeyFetch::kNotNow call.
+  absl::Status MustFetch() const;
 
   const JwksSourceOptions options_;
   HttpFetcher* const fetcher_;

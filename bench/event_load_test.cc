@@ -1,5 +1,7 @@
 // event_load.h against scripted loopback servers: an HTTP/1.1 server that
-// splits, closes, refuses and mislabels on cue, and a gRPC TokenService.
+// splits, closes, refuses and mislabels on cue, and a gRPC++ TokenService
+// that both gRPC drivers (gRPC++ callback and raw HTTP/2) run against. The
+// raw driver's scripted h2c server is in grpc_raw_event_load_test.cc.
 // Phases are short (0.1-0.3 s) real-time runs; assertions are on counts.
 #include "bench/event_load.h"
 
@@ -325,6 +327,7 @@ TEST(HttpEventLoadTest, RejectsBadOptions) {
   o.threads = 1;
   o.per_channel = 0;
   EXPECT_FALSE(NewGrpcEventLoad(o).ok());
+  EXPECT_FALSE(NewRawGrpcEventLoad(o).ok());
 }
 
 // FakeTokenService answers "deny" with PERMISSION_DENIED, "empty" with no
@@ -362,7 +365,9 @@ class FakeTokenService final : public v1::TokenService::Service {
   int max_in_flight_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-class GrpcEventLoadTest : public testing::Test {
+// GrpcEventLoadTest runs each test on both gRPC drivers: the parameter is
+// true for the raw HTTP/2 one.
+class GrpcEventLoadTest : public testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
     grpc::ServerBuilder builder;
@@ -379,7 +384,7 @@ class GrpcEventLoadTest : public testing::Test {
     o.clients = clients;
     o.threads = threads;
     o.per_channel = 2;
-    auto load = NewGrpcEventLoad(o);
+    auto load = GetParam() ? NewRawGrpcEventLoad(o) : NewGrpcEventLoad(o);
     EXPECT_TRUE(load.ok()) << load.status();
     return load.ok() ? *std::move(load) : nullptr;
   }
@@ -389,7 +394,7 @@ class GrpcEventLoadTest : public testing::Test {
   std::unique_ptr<grpc::Server> server_;
 };
 
-TEST_F(GrpcEventLoadTest, ClosedLoopKeepsClientsCallsInFlight) {
+TEST_P(GrpcEventLoadTest, ClosedLoopKeepsClientsCallsInFlight) {
   auto load = Grpc(4);
   std::atomic<size_t> next{0};
   LoadTally t = load->RunPhase(Phase(milliseconds(300)), kPool, next);
@@ -401,7 +406,7 @@ TEST_F(GrpcEventLoadTest, ClosedLoopKeepsClientsCallsInFlight) {
   EXPECT_GE(service_.max_in_flight(), 2);
 }
 
-TEST_F(GrpcEventLoadTest, LabelsFailedCalls) {
+TEST_P(GrpcEventLoadTest, LabelsFailedCalls) {
   auto load = Grpc(3);
   std::atomic<size_t> next{0};
   LoadTally t = load->RunPhase(Phase(milliseconds(150)), {"ok", "deny", "empty"}, next);
@@ -412,7 +417,7 @@ TEST_F(GrpcEventLoadTest, LabelsFailedCalls) {
   EXPECT_EQ(t.ok + Errors(t), Total(t));
 }
 
-TEST_F(GrpcEventLoadTest, OpenLoopSendsEveryDueRequest) {
+TEST_P(GrpcEventLoadTest, OpenLoopSendsEveryDueRequest) {
   auto load = Grpc(3, 2);
   std::atomic<size_t> next{0};
   LoadTally t = load->RunPhase(Phase(milliseconds(200), 300), kPool, next);
@@ -420,6 +425,29 @@ TEST_F(GrpcEventLoadTest, OpenLoopSendsEveryDueRequest) {
   EXPECT_TRUE(t.errors.empty());
   EXPECT_EQ(service_.calls(), 60);
 }
+
+// A server going away between phases: its GOAWAY and close are read at the
+// next phase's start, then every call of it is refused. No grace period: a
+// graceful shutdown waits (20 s) for the PING ACK of its GOAWAY, and the raw
+// driver reads nothing between phases.
+TEST_P(GrpcEventLoadTest, CountsRefusalsAfterTheServerStops) {
+  auto load = Grpc(2);
+  std::atomic<size_t> next{0};
+  LoadTally before = load->RunPhase(Phase(milliseconds(100)), kPool, next);
+  EXPECT_TRUE(before.errors.empty()) << before.errors.begin()->first;
+  EXPECT_GT(before.ok, 5);
+  server_->Shutdown(std::chrono::system_clock::now());
+  LoadTally after = load->RunPhase(Phase(milliseconds(100)), kPool, next);
+  EXPECT_EQ(after.ok, 0);
+  ASSERT_EQ(after.errors.size(), 1u) << after.errors.begin()->first;
+  EXPECT_GT(after.errors.begin()->second, 0);
+  EXPECT_EQ(after.errors.begin()->first, GetParam() ? "tcp:ECONNREFUSED" : "grpc:UNAVAILABLE");
+}
+
+INSTANTIATE_TEST_SUITE_P(Drivers, GrpcEventLoadTest, testing::Values(false, true),
+                         [](const testing::TestParamInfo<bool>& info) {
+                           return info.param ? "Raw" : "GrpcPlusPlus";
+                         });
 
 }  // namespace
 }  // namespace writ::bench

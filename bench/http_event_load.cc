@@ -20,13 +20,13 @@
 #include "bench/http_wire.h"
 
 namespace writ::bench {
-namespace {
 
-// ErrnoKind labels a socket error: "tcp:ECONNREFUSED".
 std::string ErrnoKind(int err) {
   const char* name = strerrorname_np(err);
   return name != nullptr ? absl::StrCat("tcp:", name) : absl::StrCat("tcp:errno", err);
 }
+
+namespace {
 
 // HttpShard owns `n` connections and the event loop that drives them. Used
 // by one thread at a time; the connections persist between phases.

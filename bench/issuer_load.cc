@@ -6,7 +6,7 @@
 //   issuer_load [--transport grpc|http|inproc|both|all] [--clients N] [--seconds S]
 //               [--pool N] [--rate R] [--http-threads N] [--per-channel N]
 //               [--crypto-seconds S] [--dir PARENT] [--credential jwt|x509-svid|ssh]
-//               [--load event|threads] [--load-threads K]
+//               [--load event|threads] [--load-threads K] [--grpc-client raw|grpcpp]
 //
 // --credential x509-svid or ssh measures certificate issuance instead of
 // token exchange, in process only (--transport inproc): attestation, policy,
@@ -29,8 +29,9 @@
 //              so a stalled server is charged for the requests it delayed
 //              (no coordinated omission).
 // Load models (--load): `event` (default) keeps N requests outstanding from K
-// load threads (event_load.h: epoll and raw keep-alive sockets for HTTP, the
-// callback API for gRPC), so the generator costs little of the CPU it shares
+// load threads (event_load.h: epoll and raw keep-alive sockets for HTTP; for
+// gRPC, hand-written HTTP/2 on epoll, or the gRPC++ callback API with
+// --grpc-client grpcpp), so the generator costs little of the CPU it shares
 // with the issuer; `threads` runs one blocking client per OS thread
 // (load_clients.h: libcurl, sync gRPC stubs). inproc always uses threads.
 // Crypto bound: RS256 parse+verify of a pool token + ES256 sign of an
@@ -115,6 +116,7 @@ struct Flags {
   std::string credential = "jwt";
   std::string load = "event";  // event | threads
   int load_threads = 1;
+  std::string grpc_client = "raw";  // raw | grpcpp: the event load's gRPC client
 };
 
 std::string g_data_dir;  // removed by Die and at exit
@@ -165,12 +167,15 @@ Flags ParseFlags(int argc, char** argv) {
       f.load = value();
     } else if (a == "--load-threads") {
       f.load_threads = std::atoi(value().c_str());
+    } else if (a == "--grpc-client") {
+      f.grpc_client = value();
     } else {
       Die(absl::StrCat(
           "unknown flag ", a,
           " (flags: --transport grpc|http|both --clients N --seconds S --pool N "
           "--rate R --http-threads N --io-threads N --per-channel N --crypto-seconds S --dir D "
-          "--credential jwt|x509-svid|ssh --load event|threads --load-threads K)"));
+          "--credential jwt|x509-svid|ssh --load event|threads --load-threads K "
+          "--grpc-client raw|grpcpp)"));
     }
   }
   if (f.transport != "grpc" && f.transport != "http" && f.transport != "inproc" &&
@@ -184,6 +189,9 @@ Flags ParseFlags(int argc, char** argv) {
     Die("--credential x509-svid and ssh are measured in process only: add --transport inproc");
   }
   if (f.load != "event" && f.load != "threads") Die("--load must be event or threads");
+  if (f.grpc_client != "raw" && f.grpc_client != "grpcpp") {
+    Die("--grpc-client must be raw or grpcpp");
+  }
   if (f.clients < 1 || f.pool < 1 || f.load_threads < 1 || f.seconds <= 0 || f.per_channel < 1) {
     Die("bad flag value");
   }
@@ -479,8 +487,11 @@ int Run(const Flags& flags) {
   const std::string model =
       flags.load == "threads"
           ? "threads (a blocking client per OS thread: libcurl, sync gRPC stubs)"
-          : absl::StrCat("event (", std::min(flags.load_threads, flags.clients),
-                         " load thread(s): epoll HTTP/1.1, gRPC callback API)");
+          : absl::StrCat(
+                "event (", std::min(flags.load_threads, flags.clients),
+                " load thread(s): epoll HTTP/1.1, ",
+                flags.grpc_client == "raw" ? "gRPC raw HTTP/2 on epoll" : "gRPC++ callback API",
+                ")");
   std::printf("load model: %s; inproc uses a thread per client.\n", model.c_str());
 
   // --- set-up ----------------------------------------------------------------
@@ -585,7 +596,9 @@ int Run(const Flags& flags) {
       options.shape = shape;
       if (std::strcmp(transport, "grpc") == 0) {
         options.port = server->grpc_port();
-        event_load = Check(NewGrpcEventLoad(options), "gRPC event load");
+        event_load = flags.grpc_client == "raw"
+                         ? Check(NewRawGrpcEventLoad(options), "raw gRPC event load")
+                         : Check(NewGrpcEventLoad(options), "gRPC++ event load");
       } else {
         options.port = server->http_port();
         event_load = Check(NewHttpEventLoad(options), "HTTP event load");

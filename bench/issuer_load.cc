@@ -4,7 +4,7 @@
 // (and the machine's cores).
 //
 //   issuer_load [--transport grpc|http|inproc|both|all] [--clients N] [--seconds S]
-//               [--pool N] [--rate R] [--http-threads N] [--per-channel N]
+//               [--pool N] [--rate R] [--http-threads N] [--io-threads N] [--per-channel N]
 //               [--crypto-seconds S] [--dir PARENT] [--credential jwt|x509-svid|ssh]
 //               [--load event|threads] [--load-threads K] [--grpc-client raw|grpcpp]
 //
@@ -527,7 +527,7 @@ int Run(const Flags& flags) {
   const int io_threads =
       flags.io_threads > 0 ? flags.io_threads : std::clamp(static_cast<int>(cores), 1, 8);
   std::printf(
-      "issuer: HTTP :%d (%d I/O threads), gRPC :%d (%d issuance workers each), ledger sync=on in "
+      "issuer: HTTP :%d (%d I/O threads), gRPC :%d (%d pool workers each), ledger sync=on in "
       "%s\n",
       server->http_port(), io_threads, server->grpc_port(), http_threads, config.data_dir.c_str());
 

@@ -19,6 +19,10 @@ JwksSourceOptions KeySourceOptions(const TrustedIssuerConfig& config) {
   o.connect_timeout = config.connect_timeout;
   o.fetch_timeout = config.fetch_timeout;
   o.max_response_bytes = config.max_response_bytes;
+  // Callers that wait for this issuer's fetch hold work-pool threads that
+  // other issuers' exchanges need (an exchange moves to the pool to wait):
+  // beyond the fetcher and two waiters, "try again" at once.
+  o.max_fetch_waiters = kMaxFetchWaitersPerIssuer;
   return o;
 }
 

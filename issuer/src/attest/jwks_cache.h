@@ -28,6 +28,11 @@ struct IssuerKeyState : JwksSourceState {
   std::string issuer;
 };
 
+// kMaxFetchWaitersPerIssuer: callers that wait for one issuer's key fetch
+// in flight (JwksSourceOptions::max_fetch_waiters). Small, so that a slow or
+// dead issuer holds at most 1 + this many work-pool threads.
+inline constexpr int kMaxFetchWaitersPerIssuer = 2;
+
 // KeySourceOptions is the key-source part of a trusted issuer's config; the
 // label is `trusted issuer "<name>"`.
 JwksSourceOptions KeySourceOptions(const TrustedIssuerConfig& config);

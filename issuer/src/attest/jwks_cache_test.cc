@@ -62,6 +62,12 @@ TEST_F(JwksCacheTest, KeySourceOptionsLabelTheIssuerByName) {
   EXPECT_EQ(o.jwks_ttl, config_.jwks_ttl);
 }
 
+TEST_F(JwksCacheTest, FewCallersWaitForOneIssuersFetch) {
+  // Each waiter holds a work-pool thread; the pool is shared by all issuers.
+  EXPECT_EQ(KeySourceOptions(config_).max_fetch_waiters, kMaxFetchWaitersPerIssuer);
+  EXPECT_LT(kMaxFetchWaitersPerIssuer + 1, 8);  // the smallest default pool
+}
+
 TEST_F(JwksCacheTest, CacheFindsIssuersAndWarmsUp) {
   TrustedIssuerConfig other = config_;
   other.name = "static";

@@ -470,5 +470,34 @@ TEST_F(TokenExchangeTest, NonBlockingExchangeStillRecordsAnOutageWithoutFetching
   EXPECT_EQ(ledger_.records[0].decision, "deny");
 }
 
+TEST_F(TokenExchangeTest, NonBlockingExchangeWhoseActorMustWaitAndIsRefusedReleasesTheSubject) {
+  attestor_.needs_fetch.insert("agent");
+  ExchangeRequest r = Request();
+  r.actor_token = "agent";
+  r.actor_token_type = kTokenTypeJwt;
+  HeldOffload offload;
+  offload.accept = false;
+  std::optional<ExchangeResult> got;
+  exchange_.ExchangeNonBlocking(
+      r, {"grpc", "10.0.0.3"}, [&](ExchangeResult res) { got = std::move(res); },
+      std::ref(offload));
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(got->oauth_error, "temporarily_unavailable");
+  EXPECT_EQ(attestor_.forgotten, (std::vector<std::string>{"repo:acme/app"}));
+  EXPECT_TRUE(ledger_.records.empty());
+}
+
+TEST_F(TokenExchangeTest, AnAbortedAttestationWithoutAnOffloadIsAnOutage) {
+  // kAborted only comes with KeyFetch::kNotNow; should it reach a plain
+  // exchange, it is our outage (503), never the caller's bad grant.
+  attestor_.results.emplace("aborted", absl::AbortedError("keys must be fetched first"));
+  ExchangeResult res = Run(Request("aborted"));
+  EXPECT_EQ(res.status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(res.oauth_error, "temporarily_unavailable");
+  ASSERT_EQ(ledger_.records.size(), 1u);
+  EXPECT_EQ(ledger_.records[0].decision, "deny");
+}
+
 }  // namespace
 }  // namespace writ::issuer

@@ -60,6 +60,9 @@ absl::StatusOr<std::unique_ptr<JwksSource>> JwksSource::New(JwksSourceOptions co
   if (config.max_response_bytes == 0) {
     return ConfigError(config, "max_response_bytes", "must be positive");
   }
+  if (config.max_fetch_waiters < 0) {
+    return ConfigError(config, "max_fetch_waiters", "must not be negative");
+  }
   std::unique_ptr<JwksSource> keys(new JwksSource(config, fetcher, clock));
   if (!config.static_jwks.empty()) {
     absl::StatusOr<JwkSet> parsed = ParseJwks(config, config.static_jwks);
@@ -88,6 +91,11 @@ absl::Status JwksSource::Unavailable(absl::string_view why) const {
       absl::StrCat("keys of ", options_.label, " are unavailable: ", why));
 }
 
+absl::Status JwksSource::Busy() const {
+  return absl::UnavailableError(
+      absl::StrCat("the keys of ", options_.label, " are being fetched; try again"));
+}
+
 absl::Status JwksSource::MustFetch() const {
   return absl::AbortedError(absl::StrCat("the keys of ", options_.label, " must be fetched first"));
 }
@@ -109,7 +117,9 @@ absl::StatusOr<std::shared_ptr<const JwkSet>> JwksSource::Keys(KeyFetch fetch) {
     if (usable_stale()) return keys_;
     return Unavailable(last_status_.message());
   }
-  if (fetch == KeyFetch::kNotNow) return MustFetch();
+  if (fetch == KeyFetch::kNotNow) {
+    return !idle_ && waiters_ >= options_.max_fetch_waiters ? Busy() : MustFetch();
+  }
   const absl::Status fetched = FetchLocked();
   now = clock_->Now();
   if (keys_ != nullptr && now < fetched_at_ + options_.jwks_ttl) return keys_;
@@ -127,7 +137,9 @@ absl::StatusOr<std::shared_ptr<const JwkSet>> JwksSource::KeysAfterUnknownKid(
   }
   if (keys_ != nullptr && keys_ != seen) return keys_;  // Someone refreshed already.
   if (!idle_) {
-    if (fetch == KeyFetch::kNotNow) return MustFetch();
+    if (fetch == KeyFetch::kNotNow) {
+      return waiters_ >= options_.max_fetch_waiters ? Busy() : MustFetch();
+    }
     // Share the fetch in flight instead of starting another.
     const absl::Status fetched = FetchLocked();
     if (!fetched.ok()) return Unavailable(fetched.message());
@@ -151,10 +163,7 @@ absl::Status JwksSource::FetchLocked() {
     // Waiting callers hold server threads that other issuers' requests need:
     // past a few, answer "try again" at once instead of queueing behind a
     // slow issuer.
-    if (waiters_ >= kMaxFetchWaiters) {
-      return absl::UnavailableError(
-          absl::StrCat("the keys of ", options_.label, " are being fetched; try again"));
-    }
+    if (waiters_ >= options_.max_fetch_waiters) return Busy();
     ++waiters_;
     mu_.Await(absl::Condition(&idle_));
     --waiters_;

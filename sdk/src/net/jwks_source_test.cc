@@ -338,5 +338,50 @@ TEST_F(JwksSourceTest, NotNowServesStaleKeysWhileAnotherCallerRefreshes) {
   refresher.join();
 }
 
+TEST_F(JwksSourceTest, NotNowAnswersAFailureInsideTheCooldownInline) {
+  fetcher_.Set(kJwksUri, 502, "");
+  auto keys = NewKeys();
+  EXPECT_EQ(keys->Keys().status().code(), absl::StatusCode::kUnavailable);
+  // Within the cooldown there is nothing to fetch: the same kUnavailable at
+  // once, not a move to a thread that may fetch.
+  auto got = keys->Keys(KeyFetch::kNotNow);
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kUnavailable) << got.status();
+  EXPECT_EQ(fetcher_.count(kJwksUri), 1);
+}
+
+TEST_F(JwksSourceTest, NotNowDuringAColdFetchAbortsUntilTheWaitersAreFull) {
+  config_.max_fetch_waiters = 1;
+  absl::Notification gate;
+  fetcher_.gate_ = &gate;
+  auto keys = NewKeys();
+  std::thread fetcher([&] { EXPECT_OK(keys->Keys()); });
+  fetcher_.entered_.WaitForNotification();
+  // No keys held and a fetch in flight: a caller that may wait would wait.
+  EXPECT_EQ(keys->Keys(KeyFetch::kNotNow).status().code(), absl::StatusCode::kAborted);
+  std::thread waiter([&] { EXPECT_OK(keys->Keys()); });
+  // Once max_fetch_waiters wait, kNotNow says "try again" itself.
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  absl::StatusCode code = absl::StatusCode::kAborted;
+  while (code == absl::StatusCode::kAborted && absl::Now() < deadline) {
+    code = keys->Keys(KeyFetch::kNotNow).status().code();
+    if (code == absl::StatusCode::kAborted) std::this_thread::yield();
+  }
+  EXPECT_EQ(code, absl::StatusCode::kUnavailable);
+  auto busy = keys->Keys(KeyFetch::kNotNow);
+  EXPECT_THAT(std::string(busy.status().message()), HasSubstr("being fetched; try again"));
+  EXPECT_EQ(keys->Keys().status().code(), absl::StatusCode::kUnavailable);  // a second waiter
+  gate.Notify();
+  fetcher.join();
+  waiter.join();
+  EXPECT_EQ(fetcher_.count(kJwksUri), 1);
+}
+
+TEST_F(JwksSourceTest, NegativeMaxFetchWaitersIsRefused) {
+  config_.max_fetch_waiters = -1;
+  auto keys = JwksSource::New(config_, &fetcher_, &clock_);
+  EXPECT_EQ(keys.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(keys.status().message()), HasSubstr("max_fetch_waiters"));
+}
+
 }  // namespace
 }  // namespace writ

@@ -59,6 +59,11 @@ struct JwksSourceOptions {
   absl::Duration fetch_timeout = absl::Seconds(5);
   // max_response_bytes caps a discovery or JWKS response. Default: 256 KiB.
   size_t max_response_bytes = 256 * 1024;
+  // max_fetch_waiters: callers that wait for a fetch in flight (when no
+  // usable keys are held) at most; later ones get kUnavailable ("being
+  // fetched; try again") at once, so a slow issuer holds few threads.
+  // Default: 16.
+  int max_fetch_waiters = 16;
 };
 
 // JwksSourceState describes the keys held now, for readiness checks and
@@ -113,7 +118,8 @@ class JwksSource {
   // With KeyFetch::kNotNow it never fetches or waits: where it would, it
   // returns kAborted and changes nothing, so a caller on a thread that must
   // not block (an event loop) can call again with kAllowed from one that
-  // may.
+  // may; where such a call would be refused anyway (max_fetch_waiters
+  // already wait), it returns that kUnavailable at once.
   absl::StatusOr<std::shared_ptr<const JwkSet>> Keys(KeyFetch fetch = KeyFetch::kAllowed);
 
   // KeysAfterUnknownKid is called when a token's kid is not in `seen` (what
@@ -160,9 +166,10 @@ class JwksSource {
   absl::Time discovered_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   bool idle_ ABSL_GUARDED_BY(mu_) = true;
   // waiters_ counts callers waiting for the fetch in flight; at most
-  // kMaxFetchWaiters wait, later ones get kUnavailable at once.
-  static constexpr int kMaxFetchWaiters = 16;
+  // options_.max_fetch_waiters wait, later ones get kUnavailable at once.
   int waiters_ ABSL_GUARDED_BY(mu_) = 0;
+  // Busy is that kUnavailable answer.
+  absl::Status Busy() const;
   uint64_t fetches_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Status last_status_ ABSL_GUARDED_BY(mu_);
 };

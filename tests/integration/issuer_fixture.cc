@@ -198,6 +198,9 @@ void IssuerFixture::StartServer(FixtureOptions options) {
   agents.connect_timeout = absl::Seconds(1);
   agents.fetch_timeout = absl::Seconds(2);
   config.trusted_issuers = {ci, agents};
+  for (const issuer::TrustedIssuerConfig& extra : options.extra_issuers) {
+    config.trusted_issuers.push_back(extra);
+  }
   config.x509.trust_domain = kTrustDomain;
   config.x509.facts_extension_oid = kFactsOid;
   if (options.grpc_tls) {

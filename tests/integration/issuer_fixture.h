@@ -121,6 +121,8 @@ struct FixtureOptions {
   // (grpc_tls_cert_pem() for clients to trust); it asks for client
   // certificates, as SVID renewal needs. Default: false (plaintext).
   bool grpc_tls = false;
+  // extra_issuers are trusted too, after "ci" and "agents". Default: none.
+  std::vector<issuer::TrustedIssuerConfig> extra_issuers;
 };
 
 class IssuerFixture : public ::testing::Test {

@@ -96,7 +96,10 @@ absl::Status JwksSource::Busy() const {
       absl::StrCat("the keys of ", options_.label, " are being fetched; try again"));
 }
 
-absl::Status JwksSource::MustFetch() const {
+absl::Status JwksSource::NotNow() const {
+  // A caller that may wait would be refused anyway: say so now, not later on
+  // the thread it would move to.
+  if (WaitersFull()) return Busy();
   return absl::AbortedError(absl::StrCat("the keys of ", options_.label, " must be fetched first"));
 }
 
@@ -117,9 +120,7 @@ absl::StatusOr<std::shared_ptr<const JwkSet>> JwksSource::Keys(KeyFetch fetch) {
     if (usable_stale()) return keys_;
     return Unavailable(last_status_.message());
   }
-  if (fetch == KeyFetch::kNotNow) {
-    return !idle_ && waiters_ >= options_.max_fetch_waiters ? Busy() : MustFetch();
-  }
+  if (fetch == KeyFetch::kNotNow) return NotNow();
   const absl::Status fetched = FetchLocked();
   now = clock_->Now();
   if (keys_ != nullptr && now < fetched_at_ + options_.jwks_ttl) return keys_;
@@ -137,9 +138,7 @@ absl::StatusOr<std::shared_ptr<const JwkSet>> JwksSource::KeysAfterUnknownKid(
   }
   if (keys_ != nullptr && keys_ != seen) return keys_;  // Someone refreshed already.
   if (!idle_) {
-    if (fetch == KeyFetch::kNotNow) {
-      return waiters_ >= options_.max_fetch_waiters ? Busy() : MustFetch();
-    }
+    if (fetch == KeyFetch::kNotNow) return NotNow();
     // Share the fetch in flight instead of starting another.
     const absl::Status fetched = FetchLocked();
     if (!fetched.ok()) return Unavailable(fetched.message());
@@ -151,7 +150,7 @@ absl::StatusOr<std::shared_ptr<const JwkSet>> JwksSource::KeysAfterUnknownKid(
                                             absl::FormatDuration(options_.refresh_cooldown),
                                             " ago (refresh_cooldown)"));
   }
-  if (fetch == KeyFetch::kNotNow) return MustFetch();
+  if (fetch == KeyFetch::kNotNow) return NotNow();
   last_kid_refresh_ = now;
   const absl::Status fetched = FetchLocked();
   if (!fetched.ok()) return Unavailable(fetched.message());
@@ -163,7 +162,7 @@ absl::Status JwksSource::FetchLocked() {
     // Waiting callers hold server threads that other issuers' requests need:
     // past a few, answer "try again" at once instead of queueing behind a
     // slow issuer.
-    if (waiters_ >= options_.max_fetch_waiters) return Busy();
+    if (WaitersFull()) return Busy();
     ++waiters_;
     mu_.Await(absl::Condition(&idle_));
     --waiters_;

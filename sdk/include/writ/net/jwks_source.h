@@ -148,8 +148,9 @@ class JwksSource {
   absl::StatusOr<std::string> Discover();
   absl::StatusOr<std::string> GetJson(absl::string_view what, absl::string_view url);
   absl::Status Unavailable(absl::string_view why) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // MustFetch is the kAborted answer of a KeyFetch::kNotNow call.
-  absl::Status MustFetch() const;
+  // NotNow is the answer of a KeyFetch::kNotNow call that would fetch or
+  // wait: Busy() when max_fetch_waiters already wait, else kAborted.
+  absl::Status NotNow() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const JwksSourceOptions options_;
   HttpFetcher* const fetcher_;
@@ -168,8 +169,11 @@ class JwksSource {
   // waiters_ counts callers waiting for the fetch in flight; at most
   // options_.max_fetch_waiters wait, later ones get kUnavailable at once.
   int waiters_ ABSL_GUARDED_BY(mu_) = 0;
-  // Busy is that kUnavailable answer.
+  // Busy is that kUnavailable answer; WaitersFull says when it is due.
   absl::Status Busy() const;
+  bool WaitersFull() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return !idle_ && waiters_ >= options_.max_fetch_waiters;
+  }
   uint64_t fetches_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Status last_status_ ABSL_GUARDED_BY(mu_);
 };

@@ -12,8 +12,10 @@
 // read as empty), so the version stays 1.
 // Strings are stored byte for byte (JSON escapes for control bytes).
 //
-// Keys (all in the default column family, written in one WriteBatch):
-//   r/<time8><request_id>                 the record (primary)
+// Keys (one record and its index entries are written in one WriteBatch):
+//   r/<time8><request_id>                 the record (primary), in the default
+//                                          column family; the rest are index
+//                                          entries, in the "index" family
 //   j/<jti>                               -> the primary key (only when jti is set)
 //   s/<esc(subject)>\0<time8><request_id> -> "" for attested_subject, and for
 //                                            granted_subject when different
@@ -23,6 +25,11 @@
 // esc() maps \x00 -> \x01\x01 and \x01 -> \x01\x02, so the \0 separator never
 // occurs inside an escaped name and one subject's range never contains
 // another's. (The "d/<decision>/<time>" sketch became "\0" for the same reason.)
+// Records are keyed by time, so the default family only grows at its end and
+// its table files never overlap; the index entries, keyed by jti or subject,
+// land all over their family and are the only keys compactions rewrite.
+// (Ledgers from before 2026-12 kept everything in the default family:
+// ledger_migration.h.)
 //
 // All functions are pure and thread-safe.
 #ifndef WRIT_ISSUER_LEDGER_LEDGER_CODEC_H_

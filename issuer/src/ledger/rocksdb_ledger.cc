@@ -6,17 +6,21 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <limits>
 #include <optional>
+#include <string>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "issuer/src/ledger/ledger_codec.h"
+#include "issuer/src/ledger/ledger_migration.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
@@ -29,6 +33,7 @@ namespace writ::issuer {
 namespace {
 
 namespace codec = ledger_codec;
+using ledger_migration::kIndexFamily;
 
 // ToStatus maps a RocksDB status onto ours: corruption is data loss, a
 // missing key kNotFound, everything else (I/O, busy, lock held) unavailable.
@@ -87,6 +92,36 @@ bool Matches(const LedgerRecord& r, const LedgerQuery& q) {
   return r.time >= q.since && r.time < q.until;
 }
 
+// FamiliesIn returns the column families of the ledger in `dir` (none for a
+// directory without a database), or kFailedPrecondition naming one this
+// version does not know.
+absl::StatusOr<std::vector<std::string>> FamiliesIn(const rocksdb::Options& options,
+                                                    const std::string& dir) {
+  std::vector<std::string> names;
+  struct stat st;
+  if (stat((dir + "/CURRENT").c_str(), &st) != 0) return names;
+  RETURN_IF_ERROR(ToStatus(rocksdb::DB::ListColumnFamilies(options, dir, &names),
+                           absl::StrCat("cannot read the column families of ledger ", dir)));
+  for (const std::string& name : names) {
+    if (name != rocksdb::kDefaultColumnFamilyName && name != kIndexFamily) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("ledger ", dir, " has a column family \"", name,
+                       "\" that this version of Writ does not know: a newer version wrote it"));
+    }
+  }
+  return names;
+}
+
+// Descriptors returns the records family, and the index family unless
+// `with_index` is false.
+std::vector<rocksdb::ColumnFamilyDescriptor> Descriptors(const rocksdb::Options& options,
+                                                         bool with_index) {
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  families.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions(options));
+  if (with_index) families.emplace_back(kIndexFamily, rocksdb::ColumnFamilyOptions(options));
+  return families;
+}
+
 absl::Status MakeDirectory(const std::string& dir) {
   if (mkdir(dir.c_str(), 0700) == 0) return absl::OkStatus();
   const int err = errno;
@@ -101,12 +136,17 @@ absl::Status MakeDirectory(const std::string& dir) {
 
 }  // namespace
 
-RocksDbLedger::RocksDbLedger(std::unique_ptr<rocksdb::DB> db, const RocksDbLedgerOptions& options,
-                             bool read_only, std::string secondary_dir)
+RocksDbLedger::RocksDbLedger(std::unique_ptr<rocksdb::DB> db,
+                             std::vector<rocksdb::ColumnFamilyHandle*> handles,
+                             const RocksDbLedgerOptions& options, bool read_only,
+                             std::string secondary_dir)
     : options_(options),
       read_only_(read_only),
       secondary_dir_(std::move(secondary_dir)),
-      db_(std::move(db)) {
+      db_(std::move(db)),
+      handles_(std::move(handles)) {
+  records_ = handles_.front();
+  index_ = handles_.back();
   if (!read_only_) writer_ = std::thread([this] { WriterLoop(); });
 }
 
@@ -119,8 +159,12 @@ absl::StatusOr<std::unique_ptr<RocksDbLedger>> RocksDbLedger::Open(
   RETURN_IF_ERROR(MakeDirectory(path));
   rocksdb::Options db_options = BaseOptions(options);
   db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  RETURN_IF_ERROR(FamiliesIn(db_options, path).status());
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(db_options, path, &raw);
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::Status s =
+      rocksdb::DB::Open(db_options, path, Descriptors(db_options, true), &handles, &raw);
   if (!s.ok()) {
     if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
       return absl::UnavailableError(
@@ -128,8 +172,20 @@ absl::StatusOr<std::unique_ptr<RocksDbLedger>> RocksDbLedger::Open(
     }
     return ToStatus(s, absl::StrCat("cannot open ledger ", path));
   }
-  return std::unique_ptr<RocksDbLedger>(
-      new RocksDbLedger(std::unique_ptr<rocksdb::DB>(raw), options, /*read_only=*/false, ""));
+  std::unique_ptr<RocksDbLedger> ledger(new RocksDbLedger(
+      std::unique_ptr<rocksdb::DB>(raw), std::move(handles), options, /*read_only=*/false, ""));
+  absl::StatusOr<uint64_t> moved;
+  {
+    // Nobody else holds the ledger yet; the lock only satisfies the analysis.
+    absl::ReaderMutexLock lock(&ledger->mu_);
+    moved = ledger_migration::MoveIndexEntries(ledger->db_.get(), ledger->records_, ledger->index_);
+  }
+  if (!moved.ok()) {
+    return absl::Status(moved.status().code(),
+                        absl::StrCat("ledger ", path, ": ", moved.status().message()));
+  }
+  ledger->moved_index_entries_ = *moved;
+  return ledger;
 }
 
 absl::StatusOr<std::unique_ptr<RocksDbLedger>> RocksDbLedger::OpenReadOnly(absl::string_view dir) {
@@ -142,6 +198,12 @@ absl::StatusOr<std::unique_ptr<RocksDbLedger>> RocksDbLedger::OpenReadOnly(absl:
   if (stat((path + "/CURRENT").c_str(), &st) != 0) {
     return absl::NotFoundError(absl::StrCat("no ledger in ", path, " (it has no CURRENT file)"));
   }
+  rocksdb::Options db_options = BaseOptions(RocksDbLedgerOptions());
+  db_options.create_if_missing = false;
+  db_options.max_open_files = -1;  // required by secondary instances
+  ASSIGN_OR_RETURN(const std::vector<std::string> families, FamiliesIn(db_options, path));
+  const bool with_index =
+      std::find(families.begin(), families.end(), kIndexFamily) != families.end();
   std::error_code ec;
   std::filesystem::path tmp = std::filesystem::temp_directory_path(ec);
   if (ec) tmp = "/tmp";
@@ -150,17 +212,17 @@ absl::StatusOr<std::unique_ptr<RocksDbLedger>> RocksDbLedger::OpenReadOnly(absl:
     return absl::UnavailableError(
         absl::StrCat("cannot create a temporary directory for the reader: ", strerror(errno)));
   }
-  rocksdb::Options db_options = BaseOptions(RocksDbLedgerOptions());
-  db_options.create_if_missing = false;
-  db_options.max_open_files = -1;  // required by secondary instances
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::OpenAsSecondary(db_options, path, secondary, &raw);
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::Status s = rocksdb::DB::OpenAsSecondary(
+      db_options, path, secondary, Descriptors(db_options, with_index), &handles, &raw);
   if (!s.ok()) {
     std::filesystem::remove_all(secondary, ec);
     return ToStatus(s, absl::StrCat("cannot open ledger ", path, " for reading"));
   }
   return std::unique_ptr<RocksDbLedger>(new RocksDbLedger(
-      std::unique_ptr<rocksdb::DB>(raw), RocksDbLedgerOptions(), /*read_only=*/true, secondary));
+      std::unique_ptr<rocksdb::DB>(raw), std::move(handles), RocksDbLedgerOptions(),
+      /*read_only=*/true, secondary));
 }
 
 absl::Status RocksDbLedger::Append(const LedgerRecord& record) {
@@ -191,27 +253,27 @@ void RocksDbLedger::AppendAsync(const LedgerRecord& record, AppendDone done) {
   // Encode everything before queueing: the writer only copies bytes, and a
   // record goes into its group's batch with all its indexes or not at all.
   PendingWrite write;
-  write.puts.reserve(5);
+  write.index.reserve(4);
   const absl::Time time = absl::FromUnixMicros(absl::ToUnixMicros(record.time));
   std::string key = codec::RecordKey(time, record.request_id);
   const std::string suffix = key.substr(codec::kRecordPrefix.size());
-  if (time == record.time) {
-    write.puts.emplace_back(key, codec::EncodeRecord(record));
-  } else {
-    LedgerRecord stored = record;
-    stored.time = time;
-    write.puts.emplace_back(key, codec::EncodeRecord(stored));
-  }
-  if (!record.jti.empty()) write.puts.emplace_back(codec::JtiKey(record.jti), key);
+  if (!record.jti.empty()) write.index.emplace_back(codec::JtiKey(record.jti), key);
   if (!record.attested_subject.empty()) {
-    write.puts.emplace_back(
+    write.index.emplace_back(
         absl::StrCat(codec::SubjectIndexPrefix(record.attested_subject), suffix), "");
   }
   if (!record.granted_subject.empty() && record.granted_subject != record.attested_subject) {
-    write.puts.emplace_back(absl::StrCat(codec::SubjectIndexPrefix(record.granted_subject), suffix),
-                            "");
+    write.index.emplace_back(
+        absl::StrCat(codec::SubjectIndexPrefix(record.granted_subject), suffix), "");
   }
-  write.puts.emplace_back(absl::StrCat(codec::DecisionIndexPrefix(record.decision), suffix), "");
+  write.index.emplace_back(absl::StrCat(codec::DecisionIndexPrefix(record.decision), suffix), "");
+  if (time == record.time) {
+    write.record = {std::move(key), codec::EncodeRecord(record)};
+  } else {
+    LedgerRecord stored = record;
+    stored.time = time;
+    write.record = {std::move(key), codec::EncodeRecord(stored)};
+  }
   write.done = std::move(done);
   absl::Status refused;
   {
@@ -250,15 +312,16 @@ absl::Status RocksDbLedger::WriteGroup(const std::vector<PendingWrite>& group) {
   if (failed_.load()) {
     return absl::UnavailableError("ledger is failed closed after an earlier write error");
   }
-  rocksdb::WriteBatch batch;
-  for (const PendingWrite& write : group) {
-    for (const auto& [key, value] : write.puts) {
-      rocksdb::Status s = batch.Put(key, value);
-      if (!s.ok()) return ToStatus(s, "cannot build the ledger write batch");
-    }
-  }
   absl::ReaderMutexLock lock(&mu_);
   if (db_ == nullptr) return absl::UnavailableError("ledger is closed");
+  rocksdb::WriteBatch batch;
+  for (const PendingWrite& write : group) {
+    rocksdb::Status s = batch.Put(records_, write.record.first, write.record.second);
+    for (const auto& [key, value] : write.index) {
+      if (s.ok()) s = batch.Put(index_, key, value);
+    }
+    if (!s.ok()) return ToStatus(s, "cannot build the ledger write batch");
+  }
   rocksdb::WriteOptions write_options;
   write_options.sync = options_.sync;
   rocksdb::Status s = db_->Write(write_options, &batch);
@@ -278,7 +341,7 @@ absl::Status RocksDbLedger::CatchUp() const {
 
 absl::StatusOr<LedgerRecord> RocksDbLedger::GetRecord(const std::string& key) const {
   std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), key, &value);
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), records_, key, &value);
   if (s.IsNotFound()) {
     return absl::DataLossError(
         absl::StrCat("ledger index points to missing record ", codec::PrintableKey(key)));
@@ -303,7 +366,7 @@ absl::StatusOr<LedgerRecord> RocksDbLedger::FindByJti(absl::string_view jti) con
   RETURN_IF_ERROR(CatchUp());
   const std::string index_key = codec::JtiKey(jti);
   std::string record_key;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), index_key, &record_key);
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), index_, index_key, &record_key);
   if (s.IsNotFound()) return absl::NotFoundError("no ledger record has this jti");
   RETURN_IF_ERROR(ToStatus(s, "cannot read the jti index"));
   if (!absl::StartsWith(record_key, codec::kRecordPrefix)) {
@@ -350,7 +413,8 @@ absl::StatusOr<std::vector<LedgerRecord>> RocksDbLedger::Query(const LedgerQuery
   rocksdb::ReadOptions read_options;
   read_options.iterate_lower_bound = &lower_slice;
   read_options.iterate_upper_bound = &upper_slice;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options));
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(read_options, indexed ? index_ : records_));
   for (it->SeekToLast(); it->Valid() && out.size() < query.limit; it->Prev()) {
     const std::string key = it->key().ToString();
     if (key.size() < prefix.size() + 8) {
@@ -394,10 +458,17 @@ absl::Status RocksDbLedger::Close() {
   open_.store(false);
   absl::Status status;
   if (!read_only_ && !failed_.load()) {
-    // Flush the memtable so the next open need not replay the WAL.
-    status = ToStatus(db_->Flush(rocksdb::FlushOptions()), "cannot flush the ledger");
+    // Flush the memtables so the next open need not replay the WAL.
+    status = ToStatus(db_->Flush(rocksdb::FlushOptions(), handles_), "cannot flush the ledger");
     if (status.ok()) status = ToStatus(db_->SyncWAL(), "cannot sync the ledger's WAL");
   }
+  for (rocksdb::ColumnFamilyHandle* handle : handles_) {
+    absl::Status released =
+        ToStatus(db_->DestroyColumnFamilyHandle(handle), "cannot release a column family");
+    if (status.ok()) status = released;
+  }
+  handles_.clear();
+  records_ = index_ = nullptr;
   absl::Status closed = ToStatus(db_->Close(), "cannot close the ledger");
   if (status.ok()) status = closed;
   db_.reset();

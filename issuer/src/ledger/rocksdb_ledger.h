@@ -1,8 +1,11 @@
 // RocksDbLedger: the Ledger on RocksDB, one database directory per issuer.
 //
-// Layout (keys, value format): ledger_codec.h. Each Append is one atomic
-// WriteBatch holding the record and all its index entries, so a reader never
-// sees a record without its indexes or the reverse.
+// Layout (keys, value format, column families): ledger_codec.h. Records live
+// in the default column family, index entries in the "index" family; each
+// Append is one atomic WriteBatch across both holding the record and all its
+// index entries, so a reader never sees a record without its indexes or the
+// reverse. A ledger written before the index family existed is moved into
+// this layout when it is opened read-write (ledger_migration.h).
 //
 // Durability: with `sync` (the default) Append returns OK only once the
 // batch is in the WAL and fsync'ed. Appends are group-committed by one
@@ -29,6 +32,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -44,6 +48,7 @@
 #include "issuer/src/ledger/ledger.h"
 
 namespace rocksdb {
+class ColumnFamilyHandle;
 class DB;
 class Env;
 }  // namespace rocksdb
@@ -79,16 +84,20 @@ class RocksDbLedger final : public Ledger {
   // Open opens (creating it, and `dir` with mode 0700, when missing) the
   // read-write ledger in `dir`. Returns kInvalidArgument for an empty `dir`,
   // kUnavailable when the directory cannot be created or the database cannot
-  // be opened (e.g. another process holds it: the message says so), kDataLoss
-  // when RocksDB reports corruption.
+  // be opened (e.g. another process holds it: the message says so) or its
+  // index entries cannot be moved into today's layout, kDataLoss when RocksDB
+  // reports corruption, kFailedPrecondition when the ledger has a column
+  // family this version does not know (a newer Writ wrote it).
   static absl::StatusOr<std::unique_ptr<RocksDbLedger>> Open(
       absl::string_view dir, const RocksDbLedgerOptions& options = {});
 
   // OpenReadOnly opens the existing ledger in `dir` as a RocksDB secondary
   // instance; safe while another process has it open read-write. Its private
   // state lives in a fresh temporary directory, removed by Close(). Append
-  // returns kFailedPrecondition. Returns kNotFound when `dir` holds no ledger,
-  // kUnavailable for other open failures.
+  // returns kFailedPrecondition. A ledger that no read-write open has moved
+  // into today's layout yet is read in its old one. Returns kNotFound when
+  // `dir` holds no ledger, kFailedPrecondition as for Open, kUnavailable for
+  // other open failures.
   static absl::StatusOr<std::unique_ptr<RocksDbLedger>> OpenReadOnly(absl::string_view dir);
 
   RocksDbLedger(const RocksDbLedger&) = delete;
@@ -115,18 +124,27 @@ class RocksDbLedger final : public Ledger {
   // Healthy: see Ledger. True for an open read-only ledger (it serves reads).
   bool Healthy() const override;
 
+  // MovedIndexEntries is how many index entries Open moved out of the
+  // default column family (0 unless the ledger was in the old layout).
+  uint64_t MovedIndexEntries() const { return moved_index_entries_; }
+
   // Close flushes the memtable, syncs the WAL and closes the database. Returns
   // the first error met (the database is closed regardless). Later calls, and
   // the destructor, do nothing.
   absl::Status Close();
 
  private:
-  RocksDbLedger(std::unique_ptr<rocksdb::DB> db, const RocksDbLedgerOptions& options,
-                bool read_only, std::string secondary_dir);
+  // `handles` are the column families opened with `db`: records first, then
+  // the index family when it exists (else index entries are read from the
+  // records family). The ledger owns both.
+  RocksDbLedger(std::unique_ptr<rocksdb::DB> db, std::vector<rocksdb::ColumnFamilyHandle*> handles,
+                const RocksDbLedgerOptions& options, bool read_only, std::string secondary_dir);
 
-  // A queued Append: its keys and values, and whom to tell.
+  // A queued Append: its record and index entries (keys and values), and whom
+  // to tell.
   struct PendingWrite {
-    std::vector<std::pair<std::string, std::string>> puts;
+    std::pair<std::string, std::string> record;
+    std::vector<std::pair<std::string, std::string>> index;
     AppendDone done;
   };
 
@@ -148,6 +166,12 @@ class RocksDbLedger final : public Ledger {
   // Appends and reads hold mu_ shared; Close holds it exclusively.
   mutable absl::Mutex mu_;
   std::unique_ptr<rocksdb::DB> db_ ABSL_GUARDED_BY(mu_);
+  // The column families (owned; released before db_ closes), and which of
+  // them holds records and which index entries.
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_ ABSL_GUARDED_BY(mu_);
+  rocksdb::ColumnFamilyHandle* records_ ABSL_GUARDED_BY(mu_) = nullptr;
+  rocksdb::ColumnFamilyHandle* index_ ABSL_GUARDED_BY(mu_) = nullptr;
+  uint64_t moved_index_entries_ = 0;
   // Serializes TryCatchUpWithPrimary on a read-only ledger.
   mutable absl::Mutex catch_up_mu_;
   // The writer's queue; stopping_ is set by Close().

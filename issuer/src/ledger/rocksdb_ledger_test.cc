@@ -15,6 +15,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "issuer/src/ledger/ledger_codec.h"
+#include "issuer/src/ledger/ledger_test_util.h"
 #include "rocksdb/db.h"
 #include "rocksdb/env.h"
 #include "rocksdb/file_system.h"
@@ -27,23 +28,6 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
 const absl::Time kT0 = absl::FromUnixSeconds(1714564800);
-
-class TempDir {
- public:
-  TempDir() {
-    path_ = absl::StrCat(::testing::TempDir(), "/writ_ledger_test.XXXXXX");
-    if (mkdtemp(path_.data()) == nullptr) path_.clear();
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-  std::string Sub(absl::string_view name) const { return absl::StrCat(path_, "/", name); }
-
- private:
-  std::string path_;
-};
 
 // FailingFileSystem makes every write, flush and sync of files it created
 // fail while `fail` is set: a disk that went away under the ledger.
@@ -347,6 +331,20 @@ TEST_F(RocksDbLedgerTest, ReopenAfterCloseKeepsEverything) {
   EXPECT_TRUE(ledger_->FindByJti("jti-r0").ok());
 }
 
+TEST_F(RocksDbLedgerTest, RecordsAndIndexEntriesLiveInTheirOwnColumnFamilies) {
+  ASSERT_TRUE(ledger_->Append(Record("r0", kT0, "alice", "allow")).ok());
+  ASSERT_TRUE(ledger_->Close().ok());
+  RawDb db(tmp_.Sub("ledger"));
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  EXPECT_THAT(db.Keys("default"), ElementsAre(ledger_codec::RecordKey(kT0, "r0")));
+  const std::string suffix = ledger_codec::RecordKey(kT0, "r0").substr(2);
+  EXPECT_THAT(db.Keys("index"),
+              ElementsAre(absl::StrCat(ledger_codec::DecisionIndexPrefix("allow"), suffix),
+                          ledger_codec::JtiKey("jti-r0"),
+                          absl::StrCat(ledger_codec::SubjectIndexPrefix("alice"), suffix),
+                          absl::StrCat(ledger_codec::SubjectIndexPrefix("svc:alice"), suffix)));
+}
+
 TEST_F(RocksDbLedgerTest, SecondWriterIsRefused) {
   auto second = RocksDbLedger::Open(tmp_.Sub("ledger"));
   EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
@@ -587,14 +585,12 @@ TEST(RocksDbLedgerFailureTest, WriteFailureAnswersEveryQueuedAppendUnavailable) 
   EXPECT_FALSE((*ledger)->Healthy());
 }
 
-// Writes `value` under `key` straight into the RocksDB in `dir`.
-void PutRaw(const std::string& dir, const std::string& key, const std::string& value) {
-  rocksdb::DB* raw = nullptr;
-  rocksdb::Options options;
-  ASSERT_TRUE(rocksdb::DB::Open(options, dir, &raw).ok());
-  std::unique_ptr<rocksdb::DB> db(raw);
-  ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), key, value).ok());
-  ASSERT_TRUE(db->Close().ok());
+// Writes `value` under `key` straight into `family` of the RocksDB in `dir`.
+void PutRaw(const std::string& dir, const std::string& key, const std::string& value,
+            absl::string_view family = "default") {
+  RawDb db(dir);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ASSERT_TRUE(db.Put(family, key, value));
 }
 
 TEST_F(RocksDbLedgerTest, CorruptRecordIsDataLossNamingTheKey) {
@@ -620,10 +616,11 @@ TEST_F(RocksDbLedgerTest, CorruptRecordIsDataLossNamingTheKey) {
 
 TEST_F(RocksDbLedgerTest, DanglingIndexIsDataLoss) {
   ASSERT_TRUE(ledger_->Close().ok());
-  PutRaw(tmp_.Sub("ledger"), ledger_codec::JtiKey("ghost"),
-         ledger_codec::RecordKey(kT0, "missing"));
-  PutRaw(tmp_.Sub("ledger"), ledger_codec::JtiKey("bad"), "not-a-key");
-  PutRaw(tmp_.Sub("ledger"), absl::StrCat(ledger_codec::SubjectIndexPrefix("x"), "short"), "");
+  PutRaw(tmp_.Sub("ledger"), ledger_codec::JtiKey("ghost"), ledger_codec::RecordKey(kT0, "missing"),
+         "index");
+  PutRaw(tmp_.Sub("ledger"), ledger_codec::JtiKey("bad"), "not-a-key", "index");
+  PutRaw(tmp_.Sub("ledger"), absl::StrCat(ledger_codec::SubjectIndexPrefix("x"), "short"), "",
+         "index");
   auto reopened = RocksDbLedger::Open(tmp_.Sub("ledger"));
   ASSERT_TRUE(reopened.ok());
   ledger_ = *std::move(reopened);

@@ -244,6 +244,10 @@ void IssuerServer::Describe(std::ostream& out) const {
   out << "  data:       " << p.config.data_dir << " (keys: " << p.keys->jwt_key_path()
       << (p.keys->created() ? ", created now" : "") << "; ledger: " << p.config.data_dir
       << "/ledger)\n";
+  if (p.ledger->MovedIndexEntries() > 0) {
+    out << "  ledger:     moved " << p.ledger->MovedIndexEntries()
+        << " index entries into the \"index\" column family (a one-time upgrade)\n";
+  }
   out << "  JWT key:    ES256 kid " << p.keys->JwtSigner()->kid() << "\n";
   std::shared_ptr<const X509Authority> ca = p.keys->ActiveX509Ca();
   out << "  X.509 CA:   "

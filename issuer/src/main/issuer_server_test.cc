@@ -15,12 +15,18 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "issuer/src/ledger/ledger_codec.h"
+#include "issuer/src/ledger/ledger_test_util.h"
 #include "issuer/src/ledger/rocksdb_ledger.h"
 #include "writ/v1/writ.grpc.pb.h"
 
 namespace writ::issuer {
 namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
@@ -234,6 +240,35 @@ TEST_F(IssuerServerTest, StopClosesTheLedgerAndIsIdempotent) {
   // The ledger is closed cleanly: it opens again at once.
   auto reopened = RocksDbLedger::Open(config_.data_dir + "/ledger");
   EXPECT_TRUE(reopened.ok()) << reopened.status();
+}
+
+TEST_F(IssuerServerTest, ALedgerInTheOldLayoutIsUpgradedAndTheBannerSaysSo) {
+  ASSERT_EQ(::mkdir(config_.data_dir.c_str(), 0700), 0);
+  {
+    RawDb db(config_.data_dir + "/ledger");  // the default family only, as before 2026-12
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    ASSERT_TRUE(db.Put("default", ledger_codec::JtiKey("old-jti"), "r/old"));
+  }
+  auto server = IssuerServer::Start(config_);
+  ASSERT_TRUE(server.ok()) << server.status();
+  std::ostringstream out;
+  (*server)->Describe(out);
+  EXPECT_THAT(out.str(), HasSubstr("moved 1 index entries into the \"index\" column family"));
+  (*server)->Stop();
+  auto again = IssuerServer::Start(config_);
+  ASSERT_TRUE(again.ok()) << again.status();
+  std::ostringstream out_again;
+  (*again)->Describe(out_again);
+  EXPECT_THAT(out_again.str(), Not(HasSubstr("moved")));
+}
+
+TEST_F(IssuerServerTest, ALedgerFromANewerVersionFailsStart) {
+  ASSERT_EQ(::mkdir(config_.data_dir.c_str(), 0700), 0);
+  { ASSERT_TRUE(RawDb(config_.data_dir + "/ledger", {"records-v9"}).ok()); }
+  auto server = IssuerServer::Start(config_);
+  ASSERT_FALSE(server.ok());
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kFailedPrecondition) << server.status();
+  EXPECT_THAT(server.status().message(), HasSubstr("records-v9"));
 }
 
 TEST_F(IssuerServerTest, ReloadRefusesABrokenSetAndKeepsTheOld) {

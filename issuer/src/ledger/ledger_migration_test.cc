@@ -1,9 +1,11 @@
 // A ledger written before the index column family (every key in the default
 // family) is read as it is by a reader, and moved into today's layout by the
-// first read-write open; an interrupted move is finished; a ledger with a
-// family this version does not know is refused.
+// first read-write open; an interrupted move is finished; readers refuse a
+// ledger whose index is incomplete; a ledger with a family this version does
+// not know is refused.
 #include "issuer/src/ledger/ledger_migration.h"
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,6 +16,7 @@
 #include "issuer/src/ledger/ledger_codec.h"
 #include "issuer/src/ledger/ledger_test_util.h"
 #include "issuer/src/ledger/rocksdb_ledger.h"
+#include "rocksdb/env.h"
 
 namespace writ::issuer {
 namespace {
@@ -22,6 +25,7 @@ namespace codec = ledger_codec;
 using ::testing::AllOf;
 using ::testing::Each;
 using ::testing::ElementsAre;
+using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
 using ::testing::StartsWith;
@@ -101,22 +105,32 @@ TEST(LedgerMigrationTest, OldLayoutIsReadAsItIsThenMovedByTheFirstWriter) {
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     for (int i = 0; i < 6; ++i) entries += WriteOldLayout(db, Record(i));
   }
-  // A reader before any read-write open: reads the old layout.
-  {
-    auto reader = RocksDbLedger::OpenReadOnly(dir);
-    ASSERT_TRUE(reader.ok()) << reader.status();
-    ExpectAllReadable(**reader);
-  }
+  // A reader before any read-write open reads the old layout.
+  auto old_reader = RocksDbLedger::OpenReadOnly(dir);
+  ASSERT_TRUE(old_reader.ok()) << old_reader.status();
+  ExpectAllReadable(**old_reader);
+
   auto ledger = RocksDbLedger::Open(dir);
   ASSERT_TRUE(ledger.ok()) << ledger.status();
   EXPECT_EQ((*ledger)->MovedIndexEntries(), entries);
   ExpectAllReadable(**ledger);
+  // The old reader cannot see the index family: it refuses rather than
+  // answer "not found".
+  auto stale = (*old_reader)->FindByJti("jti-4");
+  EXPECT_EQ(stale.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(stale.status().message(), HasSubstr("open it again"));
+  EXPECT_EQ((*old_reader)->Query({}).status().code(), absl::StatusCode::kFailedPrecondition);
+
   ASSERT_TRUE((*ledger)->Append(Record(7)).ok());  // allowed: 4 index entries
   ASSERT_TRUE((*ledger)->Close().ok());
   {
     RawDb db(dir);
     ASSERT_TRUE(db.ok()) << db.status().ToString();
-    EXPECT_THAT(db.Keys("default"), AllOf(SizeIs(7), Each(StartsWith("r/"))));
+    std::vector<std::string> keys = db.Keys("default");
+    ASSERT_FALSE(keys.empty());
+    EXPECT_EQ(keys.front(), "m/layout");
+    EXPECT_THAT(std::vector<std::string>(keys.begin() + 1, keys.end()),
+                AllOf(SizeIs(7), Each(StartsWith("r/"))));
     EXPECT_THAT(db.Keys("index"), SizeIs(entries + 4));
   }
   // The next open has nothing to move, and a reader now reads the new layout.
@@ -130,7 +144,7 @@ TEST(LedgerMigrationTest, OldLayoutIsReadAsItIsThenMovedByTheFirstWriter) {
   EXPECT_EQ(found->request_id, "req-7");
 }
 
-TEST(LedgerMigrationTest, AnInterruptedMoveIsFinished) {
+TEST(LedgerMigrationTest, AHalfMovedLedgerIsRefusedByReadersAndFinishedByTheWriter) {
   TempDir tmp;
   const std::string dir = tmp.Sub("ledger");
   int left_behind = 0;
@@ -138,25 +152,29 @@ TEST(LedgerMigrationTest, AnInterruptedMoveIsFinished) {
     // Half the records' entries already moved, half still in the default family.
     RawDb db(dir, {"index"});
     ASSERT_TRUE(db.ok()) << db.status().ToString();
+    ASSERT_TRUE(db.Put("default", "m/layout", "moving"));
     for (int i = 0; i < 6; ++i) {
       const int n = WriteOldLayout(db, Record(i), i < 3 ? "index" : "default");
       if (i >= 3) left_behind += n;
     }
   }
+  auto reader = RocksDbLedger::OpenReadOnly(dir);
+  EXPECT_EQ(reader.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(reader.status().message(), HasSubstr("being moved"));
+
   auto ledger = RocksDbLedger::Open(dir);
   ASSERT_TRUE(ledger.ok()) << ledger.status();
   EXPECT_EQ((*ledger)->MovedIndexEntries(), left_behind);
   ExpectAllReadable(**ledger);
-  ASSERT_TRUE((*ledger)->Close().ok());
-  RawDb db(dir);
-  ASSERT_TRUE(db.ok()) << db.status().ToString();
-  EXPECT_THAT(db.Keys("default"), AllOf(SizeIs(6), Each(StartsWith("r/"))));
+  reader = RocksDbLedger::OpenReadOnly(dir);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  ExpectAllReadable(**reader);
 }
 
-TEST(LedgerMigrationTest, ManyEntriesMoveInSeveralBatches) {
+TEST(LedgerMigrationTest, AMoveThatFailsMidwayLeavesNothingLostAndTheNextOpenFinishesIt) {
   TempDir tmp;
   const std::string dir = tmp.Sub("ledger");
-  constexpr int kJtis = 10000;  // more than one batch
+  constexpr int kJtis = 10000;  // three batches
   {
     RawDb db(dir);
     ASSERT_TRUE(db.ok()) << db.status().ToString();
@@ -164,14 +182,59 @@ TEST(LedgerMigrationTest, ManyEntriesMoveInSeveralBatches) {
       ASSERT_TRUE(db.Put("default", codec::JtiKey(absl::StrCat("j", i)), "r/x"));
     }
   }
-  auto ledger = RocksDbLedger::Open(dir);
+  auto fs = std::make_shared<FailingFileSystem>();
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
+  RocksDbLedgerOptions options;
+  options.env = env.get();
+  std::vector<uint64_t> progress;
+  options.on_index_move = [&](uint64_t moved) {
+    progress.push_back(moved);
+    if (moved > 0) fs->fail = true;  // the disk goes away after the first batch
+  };
+  auto failed = RocksDbLedger::Open(dir, options);
+  EXPECT_EQ(failed.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(failed.status().message(), AllOf(HasSubstr(dir), HasSubstr("index entries")));
+  EXPECT_THAT(progress, ElementsAre(0, 4096));
+  {
+    RawDb db(dir);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    const size_t in_default = db.Keys("default").size() - 1;  // without the marker
+    EXPECT_EQ(in_default + db.Keys("index").size(), kJtis);
+    EXPECT_EQ(db.Keys("index").size(), 4096u);
+  }
+
+  progress.clear();
+  options.env = nullptr;
+  auto ledger = RocksDbLedger::Open(dir, options);
   ASSERT_TRUE(ledger.ok()) << ledger.status();
-  EXPECT_EQ((*ledger)->MovedIndexEntries(), kJtis);
+  EXPECT_EQ((*ledger)->MovedIndexEntries(), kJtis - 4096);
+  EXPECT_THAT(progress, ElementsAre(0, 8192 - 4096, kJtis - 4096));
   ASSERT_TRUE((*ledger)->Close().ok());
   RawDb db(dir);
   ASSERT_TRUE(db.ok());
-  EXPECT_THAT(db.Keys("default"), ElementsAre());
+  EXPECT_THAT(db.Keys("default"), ElementsAre("m/layout"));
   EXPECT_THAT(db.Keys("index"), SizeIs(kJtis));
+}
+
+TEST(LedgerMigrationTest, ANewLedgerIsMarkedIndexedAndNothingMoves) {
+  TempDir tmp;
+  const std::string dir = tmp.Sub("ledger");
+  RocksDbLedgerOptions options;
+  int calls = 0;
+  options.on_index_move = [&](uint64_t) { ++calls; };
+  {
+    auto ledger = RocksDbLedger::Open(dir, options);
+    ASSERT_TRUE(ledger.ok()) << ledger.status();
+    EXPECT_EQ((*ledger)->MovedIndexEntries(), 0);
+  }
+  EXPECT_EQ(calls, 0);
+  {
+    RawDb db(dir);
+    ASSERT_TRUE(db.ok());
+    EXPECT_THAT(db.Keys("default"), ElementsAre("m/layout"));
+  }
+  auto reader = RocksDbLedger::OpenReadOnly(dir);
+  EXPECT_TRUE(reader.ok()) << reader.status();
 }
 
 TEST(LedgerMigrationTest, AFamilyThisVersionDoesNotKnowIsRefused) {

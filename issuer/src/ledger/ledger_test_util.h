@@ -1,12 +1,13 @@
-// Test helpers for the ledger: a temporary directory, and raw access to the
-// RocksDB underneath a ledger (to plant old layouts, corruption, and to check
-// which column family holds which keys).
+// Test helpers for the ledger: a temporary directory, a file system that
+// fails on demand, and raw access to the RocksDB underneath a ledger (to plant old layouts,
+// corruption, and to check which column family holds which keys).
 #ifndef WRIT_ISSUER_LEDGER_LEDGER_TEST_UTIL_H_
 #define WRIT_ISSUER_LEDGER_LEDGER_TEST_UTIL_H_
 
 #include <stdlib.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -17,6 +18,7 @@
 #include "absl/strings/string_view.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
+#include "rocksdb/file_system.h"
 
 namespace writ::issuer {
 
@@ -35,6 +37,63 @@ class TempDir {
 
  private:
   std::string path_;
+};
+
+// FailingFileSystem makes every write, flush and sync of files it created
+// fail while `fail` is set: a disk that went away under the ledger.
+class FailingWritableFile : public rocksdb::FSWritableFileOwnerWrapper {
+ public:
+  FailingWritableFile(std::unique_ptr<rocksdb::FSWritableFile> file, const std::atomic<bool>* fail)
+      : FSWritableFileOwnerWrapper(std::move(file)), fail_(fail) {}
+
+  rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
+                           rocksdb::IODebugContext* dbg) override {
+    if (*fail_) return Injected();
+    return target()->Append(data, options, dbg);
+  }
+  rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
+                           const rocksdb::DataVerificationInfo& info,
+                           rocksdb::IODebugContext* dbg) override {
+    if (*fail_) return Injected();
+    return target()->Append(data, options, info, dbg);
+  }
+  rocksdb::IOStatus Flush(const rocksdb::IOOptions& options,
+                          rocksdb::IODebugContext* dbg) override {
+    if (*fail_) return Injected();
+    return target()->Flush(options, dbg);
+  }
+  rocksdb::IOStatus Sync(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
+    if (*fail_) return Injected();
+    return target()->Sync(options, dbg);
+  }
+  rocksdb::IOStatus Fsync(const rocksdb::IOOptions& options,
+                          rocksdb::IODebugContext* dbg) override {
+    if (*fail_) return Injected();
+    return target()->Fsync(options, dbg);
+  }
+
+ private:
+  static rocksdb::IOStatus Injected() {
+    return rocksdb::IOStatus::IOError("injected write failure");
+  }
+  const std::atomic<bool>* fail_;
+};
+
+class FailingFileSystem : public rocksdb::FileSystemWrapper {
+ public:
+  FailingFileSystem() : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
+  const char* Name() const override { return "FailingFileSystem"; }
+
+  rocksdb::IOStatus NewWritableFile(const std::string& name, const rocksdb::FileOptions& options,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* result,
+                                    rocksdb::IODebugContext* dbg) override {
+    if (fail) return rocksdb::IOStatus::IOError("injected create failure");
+    rocksdb::IOStatus s = target()->NewWritableFile(name, options, result, dbg);
+    if (s.ok()) result->reset(new FailingWritableFile(std::move(*result), &fail));
+    return s;
+  }
+
+  std::atomic<bool> fail{false};
 };
 
 // RawDb opens the RocksDB in `dir` (creating it when missing) with every

@@ -160,7 +160,7 @@ absl::StatusOr<std::unique_ptr<RocksDbLedger>> RocksDbLedger::Open(
   rocksdb::Options db_options = BaseOptions(options);
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
-  RETURN_IF_ERROR(FamiliesIn(db_options, path).status());
+  ASSIGN_OR_RETURN(const std::vector<std::string> families, FamiliesIn(db_options, path));
   rocksdb::DB* raw = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::Status s =
@@ -174,11 +174,17 @@ absl::StatusOr<std::unique_ptr<RocksDbLedger>> RocksDbLedger::Open(
   }
   std::unique_ptr<RocksDbLedger> ledger(new RocksDbLedger(
       std::unique_ptr<rocksdb::DB>(raw), std::move(handles), options, /*read_only=*/false, ""));
-  absl::StatusOr<uint64_t> moved;
+  absl::StatusOr<uint64_t> moved = 0;
   {
     // Nobody else holds the ledger yet; the lock only satisfies the analysis.
     absl::ReaderMutexLock lock(&ledger->mu_);
-    moved = ledger_migration::MoveIndexEntries(ledger->db_.get(), ledger->records_, ledger->index_);
+    if (families.empty()) {  // created just now: nothing to move
+      absl::Status marked = ledger_migration::MarkIndexed(ledger->db_.get(), ledger->records_);
+      if (!marked.ok()) moved = marked;
+    } else {
+      moved = ledger_migration::MoveToIndexedLayout(ledger->db_.get(), ledger->records_,
+                                                    ledger->index_, options.on_index_move);
+    }
   }
   if (!moved.ok()) {
     return absl::Status(moved.status().code(),
@@ -220,9 +226,14 @@ absl::StatusOr<std::unique_ptr<RocksDbLedger>> RocksDbLedger::OpenReadOnly(absl:
     std::filesystem::remove_all(secondary, ec);
     return ToStatus(s, absl::StrCat("cannot open ledger ", path, " for reading"));
   }
-  return std::unique_ptr<RocksDbLedger>(new RocksDbLedger(
+  std::unique_ptr<RocksDbLedger> reader(new RocksDbLedger(
       std::unique_ptr<rocksdb::DB>(raw), std::move(handles), RocksDbLedgerOptions(),
       /*read_only=*/true, secondary));
+  {
+    absl::ReaderMutexLock lock(&reader->mu_);
+    RETURN_IF_ERROR(reader->CatchUp());
+  }
+  return reader;
 }
 
 absl::Status RocksDbLedger::Append(const LedgerRecord& record) {
@@ -336,7 +347,10 @@ absl::Status RocksDbLedger::WriteGroup(const std::vector<PendingWrite>& group) {
 absl::Status RocksDbLedger::CatchUp() const {
   if (!read_only_) return absl::OkStatus();
   absl::MutexLock lock(&catch_up_mu_);
-  return ToStatus(db_->TryCatchUpWithPrimary(), "cannot catch up with the ledger's writer");
+  RETURN_IF_ERROR(
+      ToStatus(db_->TryCatchUpWithPrimary(), "cannot catch up with the ledger's writer"));
+  // The issuer may have started moving the index since this reader opened.
+  return ledger_migration::CheckReadable(db_.get(), records_, index_ != records_);
 }
 
 absl::StatusOr<LedgerRecord> RocksDbLedger::GetRecord(const std::string& key) const {

@@ -33,6 +33,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -60,8 +61,10 @@ struct RocksDbLedgerOptions {
   // Turning it off survives a process crash but not a power loss.
   // Default: true.
   bool sync = true;
-  // write_buffer_bytes: memtable size. Records are ~1 KiB with indexes, so
-  // 16 MiB holds ~16k decisions before a flush. Default: 16 MiB.
+  // write_buffer_bytes: memtable size, for each of the two column families.
+  // Records are ~1 KiB, so 16 MiB holds ~16k decisions before a flush; their
+  // ~4 index entries take ~220 B of memtable each, so the index family
+  // flushes about a third as often. Default: 16 MiB.
   size_t write_buffer_bytes = 16 << 20;
   // block_cache_bytes: LRU cache for data blocks, shared by reads. Default: 8 MiB.
   size_t block_cache_bytes = 8 << 20;
@@ -77,6 +80,10 @@ struct RocksDbLedgerOptions {
   // env: the RocksDB Env (tests inject a failing file system). Not owned; must
   // outlive the ledger. Default: nullptr (rocksdb::Env::Default()).
   rocksdb::Env* env = nullptr;
+  // on_index_move: told 0 when Open starts moving an older ledger's index
+  // entries into the index family (ledger_migration.h), then the number moved
+  // so far after each batch of 4096, on Open's thread. Default: none.
+  std::function<void(uint64_t moved)> on_index_move;
 };
 
 class RocksDbLedger final : public Ledger {
@@ -96,8 +103,10 @@ class RocksDbLedger final : public Ledger {
   // state lives in a fresh temporary directory, removed by Close(). Append
   // returns kFailedPrecondition. A ledger that no read-write open has moved
   // into today's layout yet is read in its old one. Returns kNotFound when
-  // `dir` holds no ledger, kFailedPrecondition as for Open, kUnavailable for
-  // other open failures.
+  // `dir` holds no ledger, kFailedPrecondition as for Open, and (here and from
+  // every later read) while the issuer is moving its index entries or after
+  // a move was interrupted (ledger_migration::CheckReadable), kUnavailable
+  // for other open failures.
   static absl::StatusOr<std::unique_ptr<RocksDbLedger>> OpenReadOnly(absl::string_view dir);
 
   RocksDbLedger(const RocksDbLedger&) = delete;

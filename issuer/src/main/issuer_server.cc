@@ -139,7 +139,20 @@ absl::StatusOr<std::unique_ptr<IssuerServer>> IssuerServer::Start(IssuerConfig c
   RETURN_IF_ERROR(EnsureDir(c.data_dir));
   ASSIGN_OR_RETURN(p->keys, FileKeyManager::Open(c.data_dir + "/keys",
                                                  FileKeyManagerOptionsFromConfig(c, p->clock)));
-  ASSIGN_OR_RETURN(p->ledger, RocksDbLedger::Open(c.data_dir + "/ledger"));
+  RocksDbLedgerOptions lopts;
+  // Moving an older ledger's index (a one-time upgrade) may take minutes.
+  lopts.on_index_move = [last = uint64_t{0}](uint64_t moved) mutable {
+    if (moved == 0) {
+      std::cerr << "writ-issuer: upgrading the ledger: moving its index entries into their own "
+                   "column family (once; readers of the ledger wait until it is done)"
+                << std::endl;
+    } else if (moved - last >= 1000000) {
+      std::cerr << "writ-issuer: upgrading the ledger: " << moved << " index entries moved"
+                << std::endl;
+      last = moved;
+    }
+  };
+  ASSIGN_OR_RETURN(p->ledger, RocksDbLedger::Open(c.data_dir + "/ledger", lopts));
 
   PolicyEngineOptions popts;
   popts.default_lifetime = c.tokens.default_lifetime;

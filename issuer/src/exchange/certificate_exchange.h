@@ -96,10 +96,10 @@ struct CertificateExchangeOptions {
   SshCertMinterOptions ssh_minter;
 };
 
-// CertificateExchange is thread-safe; the stages must outlive it, and it must
-// outlive the answers it still owes (see the Async methods). Every request
-// that gets past decoding is recorded in the ledger, allowed or denied,
-// before the answer; when the ledger cannot record, the answer is
+// CertificateExchange is thread-safe; the stages must outlive it and every
+// answer still owed (the ledger's callback may release an attestation).
+// Every request that gets past decoding is recorded in the ledger, allowed or
+// denied, before the answer; when the ledger cannot record, the answer is
 // kUnavailable and no certificate leaves (an unhealthy ledger is refused
 // before attesting, so a one-time token is not spent). Minters are built per
 // active CA key (cached by key id) and replaced when KeyManager rotates.

@@ -48,8 +48,8 @@ using grpc_internal::ToGrpc;
 // no thread waits out an fsync per call.
 class TokenServiceImpl final : public v1::TokenService::CallbackService {
  public:
-  TokenServiceImpl(const TokenExchange* exchange, int threads)
-      : exchange_(exchange), pool_(threads, /*max_queued=*/4096) {}
+  TokenServiceImpl(const TokenExchange* exchange, WorkPool* pool)
+      : exchange_(exchange), pool_(pool) {}
 
   grpc::ServerUnaryReactor* ExchangeToken(grpc::CallbackServerContext* ctx,
                                           const v1::ExchangeTokenRequest* in,
@@ -75,7 +75,7 @@ class TokenServiceImpl final : public v1::TokenService::CallbackService {
     exchange_->ExchangeNonBlocking(
         req, {"grpc", PeerAddress(ctx->peer())},
         [ctx, out, reactor](ExchangeResult r) { reactor->Finish(Answer(ctx, std::move(r), out)); },
-        [this](WorkPool::Task task) { return pool_.TrySubmit(std::move(task)); });
+        [this](WorkPool::Task task) { return pool_->TrySubmit(std::move(task)); });
     return reactor;
   }
 
@@ -97,7 +97,7 @@ class TokenServiceImpl final : public v1::TokenService::CallbackService {
   }
 
   const TokenExchange* exchange_;
-  WorkPool pool_;
+  WorkPool* pool_;
 };
 
 absl::StatusOr<AttestedIdentity> ToIdentity(const v1::Identity& in, absl::string_view what) {
@@ -306,17 +306,14 @@ absl::StatusOr<std::unique_ptr<GrpcApi>> GrpcApi::Start(const ListenerConfig& li
   api->policy_service_ = std::make_unique<PolicyServiceImpl>(
       services.policy, services.clock != nullptr ? services.clock : &Clock::Real());
   api->ledger_service_ = std::make_unique<LedgerServiceImpl>(services.ledger);
-  if (services.certificates != nullptr || services.keys != nullptr) {
-    api->certificate_service_ =
-        grpc_internal::NewCertificateService(services.certificates, services.keys);
-  }
   if (services.keys != nullptr) api->key_service_ = grpc_internal::NewKeyService(services.keys);
   std::string host = listener.host.find(':') != std::string::npos
                          ? absl::StrCat("[", listener.host, "]")
                          : listener.host;
   grpc::ServerBuilder builder;
   builder.AddListeningPort(absl::StrCat(host, ":", listener.port), creds, &api->port_);
-  // Sync handlers run on gRPC's own threads: cap them.
+  // Sync handlers (PolicyService, LedgerService, KeyService) run on gRPC's
+  // own threads: cap them.
   grpc::ResourceQuota quota("writ-grpc");
   quota.SetMaxThreads(64);
   builder.SetResourceQuota(quota);
@@ -331,7 +328,16 @@ absl::StatusOr<std::unique_ptr<GrpcApi>> GrpcApi::Start(const ListenerConfig& li
                           ? limits.http_threads
                           : std::max(8, 2 * static_cast<int>(std::thread::hardware_concurrency()));
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, pollers);
-  api->token_service_ = std::make_unique<TokenServiceImpl>(services.tokens, pollers);
+  // What may block runs on one pool, as many workers as HTTP's: token
+  // exchanges that must fetch an issuer's keys first, and certificate
+  // issuance (whose attestation may fetch). Both services are on the
+  // callback API, so no gRPC thread waits for it, nor for the ledger.
+  api->pool_ = std::make_unique<WorkPool>(pollers, /*max_queued=*/4096);
+  api->token_service_ = std::make_unique<TokenServiceImpl>(services.tokens, api->pool_.get());
+  if (services.certificates != nullptr || services.keys != nullptr) {
+    api->certificate_service_ = grpc_internal::NewCertificateService(
+        services.certificates, services.keys, api->pool_.get());
+  }
   builder.RegisterService(api->token_service_.get());
   builder.RegisterService(api->policy_service_.get());
   builder.RegisterService(api->ledger_service_.get());

@@ -20,6 +20,8 @@ class Service;
 
 namespace writ::issuer {
 
+class WorkPool;
+
 // GrpcServices are what the gRPC services call. Not owned; every pointer
 // must outlive the GrpcApi.
 struct GrpcServices {
@@ -48,7 +50,11 @@ class GrpcApi {
   // With TLS, a client certificate is requested but not verified by the TLS
   // layer (the handshake still proves its key): RenewX509Svid verifies it
   // against the trust bundle in force at the call, so a CA rotation needs no
-  // restart. Returns kUnavailable when the port cannot be bound,
+  // restart. TokenService and CertificateService are on gRPC's callback API:
+  // what may block (issuance whose attestation may fetch keys) runs on a pool
+  // of limits.http_threads workers (4096 queued at most, then UNAVAILABLE),
+  // and calls are finished once the ledger has the record, so neither holds
+  // a gRPC thread. Returns kUnavailable when the port cannot be bound,
   // kInvalidArgument for unreadable TLS files or missing services.
   static absl::StatusOr<std::unique_ptr<GrpcApi>> Start(const ListenerConfig& listener,
                                                         const LimitsConfig& limits,
@@ -61,6 +67,9 @@ class GrpcApi {
 
  private:
   GrpcApi() = default;
+  // pool_: where TokenService and CertificateService run what may block.
+  // After Stop() no call is left to submit to it or be answered by it.
+  std::unique_ptr<WorkPool> pool_;
   std::unique_ptr<grpc::Service> token_service_, policy_service_, ledger_service_,
       certificate_service_, key_service_;
   std::unique_ptr<grpc::Server> server_;

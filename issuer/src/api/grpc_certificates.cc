@@ -1,6 +1,8 @@
-// writ.v1.CertificateService and writ.v1.KeyService: translation only.
+// writ.v1.CertificateService (callback API, issuance on a WorkPool) and
+// writ.v1.KeyService: translation only.
 
 #include <algorithm>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -53,87 +55,144 @@ void ToProto(const CertificateResult& r, v1::X509SvidResponse* out) {
   out->set_rule(r.rule);
 }
 
-class CertificateServiceImpl final : public v1::CertificateService::Service {
- public:
-  CertificateServiceImpl(const CertificateExchange* exchange, const KeyManager* keys)
-      : exchange_(exchange), keys_(keys) {}
+void ToProto(const CertificateResult& r, v1::SshCertificateResponse* out) {
+  out->set_certificate(r.ssh->certificate);
+  for (const std::string& p : r.principals) out->add_principals(p);
+  out->set_serial(r.ssh->serial);
+  out->set_expires_at_unix(absl::ToUnixSeconds(r.ssh->valid_before));
+  out->set_key_id(r.ssh_key_id);
+  out->set_rule(r.rule);
+}
 
-  grpc::Status MintX509Svid(grpc::ServerContext* ctx, const v1::MintX509SvidRequest* in,
-                            v1::X509SvidResponse* out) override {
-    if (exchange_ == nullptr) return Unimplemented();
+// CertificateServiceImpl serves CertificateService with the callback API.
+// Issuance may block (attestation may fetch the attesting issuer's keys), so
+// it runs on `pool_`, never on gRPC's callback thread; the pool thread is free
+// again once the decision is handed to the ledger, and the call is finished
+// from the ledger's thread once the record is durable. A full pool is
+// UNAVAILABLE ("temporarily_unavailable") at once, nothing decided or
+// recorded. GetTrustBundle only reads a snapshot, and answers inline.
+class CertificateServiceImpl final : public v1::CertificateService::CallbackService {
+ public:
+  CertificateServiceImpl(const CertificateExchange* exchange, const KeyManager* keys,
+                         WorkPool* pool)
+      : exchange_(exchange), keys_(keys), pool_(pool) {}
+
+  grpc::ServerUnaryReactor* MintX509Svid(grpc::CallbackServerContext* ctx,
+                                         const v1::MintX509SvidRequest* in,
+                                         v1::X509SvidResponse* out) override {
+    if (exchange_ == nullptr) return Finish(ctx, Unimplemented());
     SvidExchangeRequest req;
     req.subject_token = in->subject_token();
     req.csr = in->csr();
     auto lifetime = Lifetime(in->requested_lifetime_seconds());
-    if (!lifetime.ok()) return Fail(ctx, lifetime.status(), "invalid_request");
+    if (!lifetime.ok()) return Finish(ctx, Fail(ctx, lifetime.status(), "invalid_request"));
     req.lifetime = *lifetime;
-    CertificateResult r = exchange_->IssueSvid(req, {"grpc", PeerAddress(ctx->peer())});
-    ctx->AddTrailingMetadata("writ-request-id", r.request_id);
-    if (!r.status.ok()) return Fail(ctx, r.status, r.oauth_error);
-    ToProto(r, out);
-    return grpc::Status::OK;
+    return Issue(ctx, out,
+                 [exchange = exchange_, req = std::move(req)](const RequestContext& context,
+                                                              CertificateDone done) {
+                   exchange->IssueSvidAsync(req, context, std::move(done));
+                 });
   }
 
-  grpc::Status RenewX509Svid(grpc::ServerContext* ctx, const v1::RenewX509SvidRequest* in,
-                             v1::X509SvidResponse* out) override {
-    if (exchange_ == nullptr) return Unimplemented();
+  grpc::ServerUnaryReactor* RenewX509Svid(grpc::CallbackServerContext* ctx,
+                                          const v1::RenewX509SvidRequest* in,
+                                          v1::X509SvidResponse* out) override {
+    if (exchange_ == nullptr) return Finish(ctx, Unimplemented());
     absl::StatusOr<SvidRenewalRequest> peer = PeerChainDer(*ctx);
-    if (!peer.ok()) return Fail(ctx, peer.status(), "invalid_grant");
+    if (!peer.ok()) return Finish(ctx, Fail(ctx, peer.status(), "invalid_grant"));
     SvidRenewalRequest req = *std::move(peer);
     req.csr = in->csr();
     auto lifetime = Lifetime(in->requested_lifetime_seconds());
-    if (!lifetime.ok()) return Fail(ctx, lifetime.status(), "invalid_request");
+    if (!lifetime.ok()) return Finish(ctx, Fail(ctx, lifetime.status(), "invalid_request"));
     req.lifetime = *lifetime;
-    CertificateResult r = exchange_->RenewSvid(req, {"grpc", PeerAddress(ctx->peer())});
-    ctx->AddTrailingMetadata("writ-request-id", r.request_id);
-    if (!r.status.ok()) return Fail(ctx, r.status, r.oauth_error);
-    ToProto(r, out);
-    return grpc::Status::OK;
+    return Issue(ctx, out,
+                 [exchange = exchange_, req = std::move(req)](const RequestContext& context,
+                                                              CertificateDone done) {
+                   exchange->RenewSvidAsync(req, context, std::move(done));
+                 });
   }
 
-  grpc::Status MintSshCertificate(grpc::ServerContext* ctx, const v1::MintSshCertificateRequest* in,
-                                  v1::SshCertificateResponse* out) override {
-    if (exchange_ == nullptr) return Unimplemented();
+  grpc::ServerUnaryReactor* MintSshCertificate(grpc::CallbackServerContext* ctx,
+                                               const v1::MintSshCertificateRequest* in,
+                                               v1::SshCertificateResponse* out) override {
+    if (exchange_ == nullptr) return Finish(ctx, Unimplemented());
     SshExchangeRequest req;
     req.subject_token = in->subject_token();
     req.public_key = in->public_key();
     req.principals.assign(in->principals().begin(), in->principals().end());
     auto lifetime = Lifetime(in->requested_lifetime_seconds());
-    if (!lifetime.ok()) return Fail(ctx, lifetime.status(), "invalid_request");
+    if (!lifetime.ok()) return Finish(ctx, Fail(ctx, lifetime.status(), "invalid_request"));
     req.lifetime = *lifetime;
-    CertificateResult r = exchange_->IssueSsh(req, {"grpc", PeerAddress(ctx->peer())});
-    ctx->AddTrailingMetadata("writ-request-id", r.request_id);
-    if (!r.status.ok()) return Fail(ctx, r.status, r.oauth_error);
-    out->set_certificate(r.ssh->certificate);
-    for (const std::string& p : r.principals) out->add_principals(p);
-    out->set_serial(r.ssh->serial);
-    out->set_expires_at_unix(absl::ToUnixSeconds(r.ssh->valid_before));
-    out->set_key_id(r.ssh_key_id);
-    out->set_rule(r.rule);
-    return grpc::Status::OK;
+    return Issue(ctx, out,
+                 [exchange = exchange_, req = std::move(req)](const RequestContext& context,
+                                                              CertificateDone done) {
+                   exchange->IssueSshAsync(req, context, std::move(done));
+                 });
   }
 
-  grpc::Status GetTrustBundle(grpc::ServerContext*, const v1::GetTrustBundleRequest*,
-                              v1::TrustBundleResponse* out) override {
+  grpc::ServerUnaryReactor* GetTrustBundle(grpc::CallbackServerContext* ctx,
+                                           const v1::GetTrustBundleRequest*,
+                                           v1::TrustBundleResponse* out) override {
     std::shared_ptr<const TrustBundle> bundle = keys_ != nullptr ? keys_->Bundle() : nullptr;
     if (bundle == nullptr) {
-      return ToGrpc(absl::UnavailableError("no trust bundle is published"));
+      return Finish(ctx, ToGrpc(absl::UnavailableError("no trust bundle is published")));
     }
     out->set_sequence(bundle->sequence);
     out->set_trust_domain(bundle->trust_domain);
     out->set_spiffe_bundle_json(SpiffeBundleJson(*bundle, kBundleRefreshHint));
     out->set_x509_bundle_pem(X509BundlePem(*bundle));
     out->set_ssh_ca_keys(SshCaKeysFile(*bundle));
-    return grpc::Status::OK;
+    return Finish(ctx, grpc::Status::OK);
   }
 
  private:
+  using CertificateDone = CertificateExchange::CertificateDone;
+
   static grpc::Status Unimplemented() {
     return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
                         "certificate issuance is not configured on this issuer");
   }
+
+  // Finish finishes the call with `status` now.
+  static grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* ctx,
+                                          const grpc::Status& status) {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    reactor->Finish(status);
+    return reactor;
+  }
+
+  // Issue runs `start` (an Async method of the exchange, bound to its request)
+  // on the pool and finishes the call with what it answers: `out` filled on
+  // success, the status and "writ-oauth-error" otherwise, "writ-request-id"
+  // always.
+  template <typename Response, typename Start>
+  grpc::ServerUnaryReactor* Issue(grpc::CallbackServerContext* ctx, Response* out, Start start) {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    // Small and copyable: a copy rides in the task, and this one answers when
+    // the pool refuses the task (which drops it).
+    auto done = [ctx, reactor, out](CertificateResult r) {
+      ctx->AddTrailingMetadata("writ-request-id", r.request_id);
+      if (!r.status.ok()) return reactor->Finish(Fail(ctx, r.status, r.oauth_error));
+      ToProto(r, out);
+      reactor->Finish(grpc::Status::OK);
+    };
+    RequestContext context{"grpc", PeerAddress(ctx->peer())};
+    if (pool_->TrySubmit([start = std::move(start), context = std::move(context), done]() mutable {
+          std::move(start)(context, CertificateDone(std::move(done)));
+        })) {
+      return reactor;
+    }
+    CertificateResult busy;
+    busy.request_id = NewRequestId();
+    busy.status = absl::UnavailableError("the issuer is busy; retry in a moment");
+    busy.oauth_error = "temporarily_unavailable";
+    done(std::move(busy));
+    return reactor;
+  }
+
   const CertificateExchange* exchange_;
   const KeyManager* keys_;
+  WorkPool* pool_;
 };
 
 class KeyServiceImpl final : public v1::KeyService::Service {
@@ -196,7 +255,7 @@ SvidRenewalRequest PeerChainFromProperties(absl::string_view security_type,
   return req;
 }
 
-absl::StatusOr<SvidRenewalRequest> PeerChainDer(const grpc::ServerContext& ctx) {
+absl::StatusOr<SvidRenewalRequest> PeerChainDer(const grpc::ServerContextBase& ctx) {
   std::shared_ptr<const grpc::AuthContext> auth = ctx.auth_context();
   auto property = [&auth](const char* name) {
     std::string value;
@@ -222,8 +281,8 @@ absl::StatusOr<SvidRenewalRequest> PeerChainDer(const grpc::ServerContext& ctx) 
 }
 
 std::unique_ptr<grpc::Service> NewCertificateService(const CertificateExchange* exchange,
-                                                     const KeyManager* keys) {
-  return std::make_unique<CertificateServiceImpl>(exchange, keys);
+                                                     const KeyManager* keys, WorkPool* pool) {
+  return std::make_unique<CertificateServiceImpl>(exchange, keys, pool);
 }
 
 std::unique_ptr<grpc::Service> NewKeyService(KeyManager* keys) {

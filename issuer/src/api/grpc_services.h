@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "issuer/src/api/work_pool.h"
 #include "issuer/src/exchange/certificate_exchange.h"
 #include "issuer/src/keys/key_manager.h"
 
@@ -34,7 +35,8 @@ grpc::Status OperatorOnly(grpc::ServerContext* ctx, absl::string_view what);
 // gRPC's PEM of the leaf does not parse, which RenewSvid refuses and
 // records). kUnauthenticated when the call is not over TLS or the client
 // presented no certificate (not recorded: there is nothing to identify).
-absl::StatusOr<SvidRenewalRequest> PeerChainDer(const grpc::ServerContext& ctx);
+// Works for sync and callback calls alike.
+absl::StatusOr<SvidRenewalRequest> PeerChainDer(const grpc::ServerContextBase& ctx);
 
 // PeerChainFromProperties is PeerChainDer on the auth context's values: the
 // transport security type, the leaf's PEM and the chain's PEM (empty when
@@ -46,9 +48,12 @@ SvidRenewalRequest PeerChainFromProperties(absl::string_view security_type,
 
 // NewCertificateService serves writ.v1.CertificateService with `exchange`
 // and `keys` (either may be null: its RPCs then answer UNIMPLEMENTED /
-// UNAVAILABLE).
+// UNAVAILABLE) on the callback API. Issuance runs on `pool` (required; a
+// full pool is UNAVAILABLE, "temporarily_unavailable", with nothing
+// recorded), and each call is finished once the ledger has its record.
+// `pool` must outlive the server's calls.
 std::unique_ptr<grpc::Service> NewCertificateService(const CertificateExchange* exchange,
-                                                     const KeyManager* keys);
+                                                     const KeyManager* keys, WorkPool* pool);
 
 // NewKeyService serves writ.v1.KeyService (operator-only) with `keys`.
 std::unique_ptr<grpc::Service> NewKeyService(KeyManager* keys);

@@ -289,9 +289,9 @@ int HttpApi::port() const { return server_->port(); }
 void HttpApi::Serve(const std::string& issuer_url, const TokenExchange* exchange,
                     const CertificateExchange* certificates, const KeyManager* keys,
                     ReadinessCheck readiness, ReadinessCheck details) {
-  // Work that may block (attestation that must fetch an issuer's keys;
-  // certificate issuance, which waits for the ledger) runs here, off the I/O
-  // threads.
+  // Work that may block (attestation that must fetch an issuer's keys, and
+  // certificate issuance, whose attestation may) runs here, off the I/O
+  // threads; none of it waits for the ledger.
   const int threads = limits_.http_threads > 0
                           ? limits_.http_threads
                           : std::max(8, 2 * static_cast<int>(std::thread::hardware_concurrency()));

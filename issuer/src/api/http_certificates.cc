@@ -107,22 +107,8 @@ HttpResponse Failure(const CertificateResult& r) {
   return OAuthError(r.oauth_error, r.status.message(), r.request_id);
 }
 
-HttpResponse HandleSvid(const CertificateExchange* certificates, const HttpRequest& req) {
-  std::optional<std::string> token = BearerToken(req);
-  if (!token.has_value()) return Unauthorized();
-  const std::string type = MediaType(req);
-  if (type != "application/pkcs10" && type != "application/x-pem-file" && type != "text/plain") {
-    return OAuthError("invalid_request",
-                      "Content-Type must be application/pkcs10, application/x-pem-file or "
-                      "text/plain (the CSR)");
-  }
-  auto query = ParseQuery(req, {"lifetime"});
-  if (!query.ok()) return OAuthError("invalid_request", query.status().message());
-  SvidExchangeRequest request;
-  request.lifetime = query->lifetime;
-  request.subject_token = *std::move(token);
-  request.csr = req.body;
-  CertificateResult r = certificates->IssueSvid(request, {"http", req.remote_address});
+// SvidAnswer renders the result of an X.509-SVID request.
+HttpResponse SvidAnswer(const CertificateResult& r) {
   if (!r.status.ok()) return Failure(r);
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
@@ -143,22 +129,8 @@ HttpResponse HandleSvid(const CertificateExchange* certificates, const HttpReque
   return JsonAnswer(buf, r.request_id);
 }
 
-HttpResponse HandleSsh(const CertificateExchange* certificates, const HttpRequest& req) {
-  std::optional<std::string> token = BearerToken(req);
-  if (!token.has_value()) return Unauthorized();
-  const std::string type = MediaType(req);
-  if (type != "text/plain" && type != "application/octet-stream") {
-    return OAuthError("invalid_request",
-                      "Content-Type must be text/plain (one OpenSSH public key line)");
-  }
-  auto query = ParseQuery(req, {"lifetime", "principal"});
-  if (!query.ok()) return OAuthError("invalid_request", query.status().message());
-  SshExchangeRequest request;
-  request.lifetime = query->lifetime;
-  request.principals = query->params.All("principal");
-  request.subject_token = *std::move(token);
-  request.public_key = std::string(absl::StripAsciiWhitespace(req.body));
-  CertificateResult r = certificates->IssueSsh(request, {"http", req.remote_address});
+// SshAnswer renders the result of an SSH certificate request.
+HttpResponse SshAnswer(const CertificateResult& r) {
   if (!r.status.ok()) return Failure(r);
   rapidjson::StringBuffer buf;
   JsonWriter w(buf);
@@ -181,6 +153,56 @@ HttpResponse HandleSsh(const CertificateExchange* certificates, const HttpReques
   return JsonAnswer(buf, r.request_id);
 }
 
+// HandleSvid decodes an X.509-SVID request and issues it. The exchange hands
+// the decision to the ledger and returns; the answer is sent from the
+// ledger's thread once the decision is recorded.
+void HandleSvid(const CertificateExchange* certificates, const HttpRequest& req, Responder res) {
+  std::optional<std::string> token = BearerToken(req);
+  if (!token.has_value()) return std::move(res).Send(Unauthorized());
+  const std::string type = MediaType(req);
+  if (type != "application/pkcs10" && type != "application/x-pem-file" && type != "text/plain") {
+    return std::move(res).Send(
+        OAuthError("invalid_request",
+                   "Content-Type must be application/pkcs10, application/x-pem-file or "
+                   "text/plain (the CSR)"));
+  }
+  auto query = ParseQuery(req, {"lifetime"});
+  if (!query.ok()) {
+    return std::move(res).Send(OAuthError("invalid_request", query.status().message()));
+  }
+  SvidExchangeRequest request;
+  request.lifetime = query->lifetime;
+  request.subject_token = *std::move(token);
+  request.csr = req.body;
+  certificates->IssueSvidAsync(
+      request, {"http", req.remote_address},
+      [res = std::move(res)](CertificateResult r) mutable { std::move(res).Send(SvidAnswer(r)); });
+}
+
+// HandleSsh decodes an SSH certificate request and issues it, answered as
+// HandleSvid's.
+void HandleSsh(const CertificateExchange* certificates, const HttpRequest& req, Responder res) {
+  std::optional<std::string> token = BearerToken(req);
+  if (!token.has_value()) return std::move(res).Send(Unauthorized());
+  const std::string type = MediaType(req);
+  if (type != "text/plain" && type != "application/octet-stream") {
+    return std::move(res).Send(OAuthError(
+        "invalid_request", "Content-Type must be text/plain (one OpenSSH public key line)"));
+  }
+  auto query = ParseQuery(req, {"lifetime", "principal"});
+  if (!query.ok()) {
+    return std::move(res).Send(OAuthError("invalid_request", query.status().message()));
+  }
+  SshExchangeRequest request;
+  request.lifetime = query->lifetime;
+  request.principals = query->params.All("principal");
+  request.subject_token = *std::move(token);
+  request.public_key = std::string(absl::StripAsciiWhitespace(req.body));
+  certificates->IssueSshAsync(
+      request, {"http", req.remote_address},
+      [res = std::move(res)](CertificateResult r) mutable { std::move(res).Send(SshAnswer(r)); });
+}
+
 // ServeBundle answers what `render` makes of the published bundle.
 template <typename Render>
 HttpResponse ServeBundle(const KeyManager* keys, const char* content_type, Render render) {
@@ -199,15 +221,18 @@ HttpResponse ServeBundle(const KeyManager* keys, const char* content_type, Rende
   return res;
 }
 
-// IssueOnPool routes a certificate POST: issuance waits for the ledger, so it
-// runs on `pool`.
+// IssueOnPool routes a certificate POST to `issue` on `pool`: attestation may
+// block on a fetch of the attesting issuer's keys, which must not stall an
+// I/O thread. The pool thread is free again once the decision is handed to
+// the ledger; the answer goes out from the ledger's thread. A full pool is
+// 503 at once, with nothing decided or recorded.
 template <typename Issue>
 http::Handler IssueOnPool(WorkPool* pool, const CertificateExchange* certificates, Issue issue) {
   return [pool, certificates, issue](HttpRequest req, Responder res) {
     if (req.method != "POST") return std::move(res).Send(MethodNotAllowed("POST", true));
     http_internal::OffloadOr503(pool, res,
                                 [certificates, issue, req = std::move(req)](Responder res) mutable {
-                                  std::move(res).Send(issue(certificates, req));
+                                  issue(certificates, req, std::move(res));
                                 });
   };
 }

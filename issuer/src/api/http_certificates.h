@@ -37,7 +37,9 @@ inline constexpr absl::Duration kBundleRefreshHint = absl::Minutes(5);
 // RegisterCertificateRoutes adds the routes above to `server`. With
 // `certificates` null the POST routes are left out (404); the bundle routes
 // need only `keys` (503 while it publishes no bundle). Issuance runs on
-// `pool`. The pointers must outlive the server.
+// `pool` (503 temporarily_unavailable when it is full) and is answered from
+// the ledger's thread once the decision is recorded. The pointers must
+// outlive the server.
 void RegisterCertificateRoutes(http::HttpServer& server, WorkPool* pool,
                                const CertificateExchange* certificates, const KeyManager* keys);
 

@@ -4,9 +4,9 @@
 // loop, a gRPC callback thread) while the attesting issuer's keys are at
 // hand, and move it here when keys must be fetched, which may block for the
 // fetch's timeouts; a blocked event loop or gRPC thread would stall every
-// other request. Certificate issuance over HTTP runs here too. A task that
-// finishes its request asynchronously (the ledger answers later) frees its
-// thread at once.
+// other request. Certificate issuance (HTTP and gRPC) runs here too, since
+// its attestation may fetch. A task that finishes its request asynchronously
+// (the ledger answers later) frees its thread at once.
 //
 //   WorkPool pool(8, 4096);
 //   if (!pool.TrySubmit([] { ... })) { /* full: answer "busy, retry" */ }

@@ -45,10 +45,10 @@ struct LimitsConfig {
   size_t max_header_bytes = 16 * 1024;
   // max_grpc_message_bytes for one gRPC request. Default: 64 KiB.
   size_t max_grpc_message_bytes = 64 * 1024;
-  // http_threads: workers for what may block: HTTP certificate issuance,
-  // and token exchanges that must first fetch an attesting issuer's keys
-  // (HTTP and gRPC each have a pool this size). Default: 0 (2 x cores, at
-  // least 8).
+  // http_threads: workers for what may block: certificate issuance (HTTP
+  // and gRPC), and token exchanges that must first fetch an attesting
+  // issuer's keys (HTTP and gRPC each have a pool this size). Default: 0
+  // (2 x cores, at least 8).
   int http_threads = 0;
   // http_io_threads: HTTP event loops. They own the connections and also run
   // each token exchange whose attesting issuer's keys are at hand (an

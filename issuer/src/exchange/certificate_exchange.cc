@@ -3,11 +3,14 @@
 #include <openssl/x509v3.h>
 
 #include <algorithm>
+#include <cassert>
+#include <optional>
 #include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/notification.h"
 #include "issuer/src/exchange/certificate_exchange_internal.h"
 #include "writ/spiffe/spiffe_id.h"
 #include "writ/x509/certificate.h"
@@ -68,6 +71,39 @@ const char* OAuthErrorOf(const absl::Status& s) {
   return s.code() == absl::StatusCode::kUnavailable ? "temporarily_unavailable" : "server_error";
 }
 
+// Answer is what a request answers once the ledger has said whether its
+// record is durable: the result so far, the status it ends with, and the
+// identity to release (see Attestor::Forget) when it then fails through our
+// fault. It runs on the ledger's thread: nothing here may block.
+struct Answer {
+  CertificateResult out;
+  absl::Status status;
+  const char* oauth_error;
+  Attestor* attestor;
+  std::optional<AttestedIdentity> attested;
+  CertificateExchange::CertificateDone done;
+
+  void operator()(absl::Status recorded) && {
+    if (!recorded.ok()) {
+      // No record, no certificate: nothing of the result but its id leaves.
+      CertificateResult empty;
+      empty.request_id = out.request_id;
+      out = std::move(empty);
+      status = absl::UnavailableError(absl::StrCat(
+          "the decision could not be recorded, so no certificate is issued: ", recorded.message()));
+      oauth_error = "temporarily_unavailable";
+    }
+    const absl::StatusCode code = status.code();
+    out.status = std::move(status);
+    out.oauth_error = out.status.ok() ? "" : oauth_error;
+    if (attested.has_value() &&
+        (code == absl::StatusCode::kUnavailable || code == absl::StatusCode::kInternal)) {
+      attestor->Forget(*attested);
+    }
+    std::move(done)(std::move(out));
+  }
+};
+
 }  // namespace
 
 namespace certificate_internal {
@@ -87,9 +123,20 @@ std::pair<absl::Status, const char*> AttestationFailure(const absl::Status& s) {
   return {absl::UnauthenticatedError(message), "invalid_grant"};
 }
 
+CertificateResult Await(absl::FunctionRef<void(CertificateExchange::CertificateDone)> start) {
+  std::optional<CertificateResult> result;
+  absl::Notification answered;
+  start([&](CertificateResult r) {
+    result = std::move(r);
+    answered.Notify();
+  });
+  answered.WaitForNotification();
+  return *std::move(result);
+}
+
 Issuance::Issuance(const CertificateExchange::Rep& rep, const RequestContext& context,
-                   const char* credential_kind)
-    : rep_(rep) {
+                   const char* credential_kind, CertificateDone done)
+    : rep_(rep), done_(std::move(done)) {
   out_.request_id = NewRequestId();
   rec_.time = rep.clock->Now();
   rec_.request_id = out_.request_id;
@@ -99,66 +146,65 @@ Issuance::Issuance(const CertificateExchange::Rep& rep, const RequestContext& co
   rec_.decision = "deny";
 }
 
-CertificateResult Issuance::Reject(absl::Status status, const char* oauth_error) {
-  out_.status = std::move(status);
-  out_.oauth_error = oauth_error;
-  return out_;
+Issuance::~Issuance() {
+  assert(answered_ && "a certificate request ended without an answer");
+  if (!answered_) {
+    Reject(absl::InternalError("the request ended without an answer"), "server_error");
+  }
 }
 
-std::optional<CertificateResult> Issuance::Precheck(
-    bool enabled, const char* off_message,
-    std::initializer_list<std::pair<bool, const char*>> required,
-    const std::optional<absl::Duration>& lifetime) {
-  if (!enabled) return Reject(absl::FailedPreconditionError(off_message), "invalid_request");
+void Issuance::Reject(absl::Status status, const char* oauth_error) {
+  answered_ = true;
+  out_.status = std::move(status);
+  out_.oauth_error = oauth_error;
+  std::move(done_)(std::move(out_));
+}
+
+bool Issuance::Precheck(bool enabled, const char* off_message,
+                        std::initializer_list<std::pair<bool, const char*>> required,
+                        const std::optional<absl::Duration>& lifetime) {
+  auto reject = [this](absl::Status status, const char* oauth_error) {
+    Reject(std::move(status), oauth_error);
+    return false;
+  };
+  if (!enabled) return reject(absl::FailedPreconditionError(off_message), "invalid_request");
   for (const auto& [present, message] : required) {
-    if (!present) return Reject(absl::InvalidArgumentError(message), "invalid_request");
+    if (!present) return reject(absl::InvalidArgumentError(message), "invalid_request");
   }
-  if (absl::Status s = CheckLifetime(lifetime); !s.ok()) return Reject(s, "invalid_request");
+  if (absl::Status s = CheckLifetime(lifetime); !s.ok()) return reject(s, "invalid_request");
   if (!rep_.ledger->Healthy()) {
-    return Reject(absl::UnavailableError(
+    return reject(absl::UnavailableError(
                       "the ledger cannot record decisions; no credential is issued until it can"),
                   "temporarily_unavailable");
   }
-  return std::nullopt;
+  return true;
 }
 
-CertificateResult Issuance::Finish(absl::Status status, const char* oauth_error) {
+void Issuance::Finish(absl::Status status, const char* oauth_error) {
   if (!status.ok()) {
     rec_.decision = "deny";
     rec_.error = oauth_error;
     if (rec_.reasons.empty()) rec_.reasons.push_back(std::string(status.message()));
   }
-  absl::Status recorded = rep_.ledger->Append(rec_);
-  if (!recorded.ok()) {
-    CertificateResult empty;
-    empty.request_id = out_.request_id;
-    out_ = std::move(empty);
-    status = absl::UnavailableError(absl::StrCat(
-        "the decision could not be recorded, so no certificate is issued: ", recorded.message()));
-    oauth_error = "temporarily_unavailable";
-  }
-  const absl::StatusCode code = status.code();
-  out_.status = std::move(status);
-  out_.oauth_error = out_.status.ok() ? "" : oauth_error;
-  if (attested_.has_value() &&
-      (code == absl::StatusCode::kUnavailable || code == absl::StatusCode::kInternal)) {
-    rep_.attestor->Forget(*attested_);
-  }
-  return out_;
+  answered_ = true;
+  // The ledger may run the answer before AppendAsync returns, or later on its
+  // own thread: it takes everything it needs with it.
+  rep_.ledger->AppendAsync(rec_, Answer{std::move(out_), std::move(status), oauth_error,
+                                        rep_.attestor, std::move(attested_), std::move(done_)});
 }
 
-CertificateResult Issuance::Deny(const char* oauth_error, std::string reason) {
+void Issuance::Deny(const char* oauth_error, std::string reason) {
   rec_.reasons = {reason};
-  return Finish(absl::PermissionDeniedError(reason), oauth_error);
+  Finish(absl::PermissionDeniedError(reason), oauth_error);
 }
 
-std::optional<CertificateResult> Issuance::AttestAndDecide(const std::string& subject_token,
-                                                           PolicyRequest request,
-                                                           Decision* decision) {
+std::optional<Decision> Issuance::AttestAndDecide(const std::string& subject_token,
+                                                  PolicyRequest request) {
   absl::StatusOr<AttestedIdentity> identity = rep_.attestor->Attest(subject_token);
   if (!identity.ok()) {
     auto [status, code] = AttestationFailure(identity.status());
-    return Finish(status, code);
+    Finish(status, code);
+    return std::nullopt;
   }
   attested_ = *std::move(identity);
   rec_.attested_issuer = attested_->issuer;
@@ -166,10 +212,13 @@ std::optional<CertificateResult> Issuance::AttestAndDecide(const std::string& su
   rec_.attested_issuer_name = attested_->issuer_name;
   request.client_address = rec_.client_address;
   request.now = rec_.time;
-  *decision = rep_.policy->Decide(*attested_, request);
-  FillDecision(*decision);
-  if (!decision->allowed || !decision->grant.has_value()) return DenyDecision(*decision);
-  return std::nullopt;
+  Decision decision = rep_.policy->Decide(*attested_, request);
+  FillDecision(decision);
+  if (!decision.allowed || !decision.grant.has_value()) {
+    DenyDecision(decision);
+    return std::nullopt;
+  }
+  return decision;
 }
 
 void Issuance::FillAttestation(const LedgerRecord& original) {
@@ -185,14 +234,14 @@ void Issuance::FillDecision(const Decision& decision) {
   rec_.claims = decision.used_claims;
 }
 
-CertificateResult Issuance::DenyDecision(const Decision& decision) {
+void Issuance::DenyDecision(const Decision& decision) {
   rec_.reasons = decision.reasons;
   std::string summary = decision.reasons.empty() ? "no policy rule allows this request"
                                                  : absl::StrJoin(decision.reasons, "; ");
-  return Finish(absl::PermissionDeniedError(summary), DenyCodeName(decision.deny_code));
+  Finish(absl::PermissionDeniedError(summary), DenyCodeName(decision.deny_code));
 }
 
-CertificateResult Issuance::MintSvid(const Decision& decision, const std::string& csr) {
+void Issuance::MintSvid(const Decision& decision, const std::string& csr) {
   const Grant& grant = *decision.grant;
   if (grant.kind != CredentialKind::kX509Svid) {
     return Deny("access_denied", absl::StrCat("rule \"", decision.rule,
@@ -248,6 +297,7 @@ CertificateResult Issuance::MintSvid(const Decision& decision, const std::string
 }  // namespace certificate_internal
 
 using certificate_internal::AttestationFailure;
+using certificate_internal::Await;
 using certificate_internal::Issuance;
 using certificate_internal::kNoCsr;
 using certificate_internal::kNoSubjectToken;
@@ -343,54 +393,60 @@ CertificateExchange::~CertificateExchange() = default;
 
 CertificateResult CertificateExchange::IssueSvid(const SvidExchangeRequest& req,
                                                  const RequestContext& ctx) const {
-  Issuance is(*rep_, ctx, CredentialKindName(CredentialKind::kX509Svid));
-  if (auto rejected =
-          is.Precheck(rep_->options.x509_enabled, kX509Off,
-                      {{!req.subject_token.empty(), kNoSubjectToken}, {!req.csr.empty(), kNoCsr}},
-                      req.lifetime)) {
-    return *rejected;
-  }
-  is.record().requested_lifetime = req.lifetime.value_or(absl::ZeroDuration());
-  Decision decision;
-  if (auto refused = is.AttestAndDecide(
-          req.subject_token, {.kind = CredentialKind::kX509Svid, .lifetime = req.lifetime},
-          &decision)) {
-    return *refused;
-  }
-  return is.MintSvid(decision, req.csr);
+  return Await([&](CertificateDone done) { IssueSvidAsync(req, ctx, std::move(done)); });
+}
+
+CertificateResult CertificateExchange::RenewSvid(const SvidRenewalRequest& req,
+                                                 const RequestContext& ctx) const {
+  return Await([&](CertificateDone done) { RenewSvidAsync(req, ctx, std::move(done)); });
 }
 
 CertificateResult CertificateExchange::IssueSsh(const SshExchangeRequest& req,
                                                 const RequestContext& ctx) const {
-  Issuance is(*rep_, ctx, CredentialKindName(CredentialKind::kSsh));
-  if (auto rejected =
-          is.Precheck(rep_->options.ssh_enabled,
-                      "SSH certificate issuance is turned off on this issuer (ssh.enabled: false)",
-                      {{!req.subject_token.empty(), kNoSubjectToken},
-                       {!req.public_key.empty(), "an OpenSSH public key line is required"}},
-                      req.lifetime)) {
-    return *rejected;
+  return Await([&](CertificateDone done) { IssueSshAsync(req, ctx, std::move(done)); });
+}
+
+void CertificateExchange::IssueSvidAsync(const SvidExchangeRequest& req, const RequestContext& ctx,
+                                         CertificateDone done) const {
+  Issuance is(*rep_, ctx, CredentialKindName(CredentialKind::kX509Svid), std::move(done));
+  if (!is.Precheck(rep_->options.x509_enabled, kX509Off,
+                   {{!req.subject_token.empty(), kNoSubjectToken}, {!req.csr.empty(), kNoCsr}},
+                   req.lifetime)) {
+    return;
+  }
+  is.record().requested_lifetime = req.lifetime.value_or(absl::ZeroDuration());
+  std::optional<Decision> decision = is.AttestAndDecide(
+      req.subject_token, {.kind = CredentialKind::kX509Svid, .lifetime = req.lifetime});
+  if (!decision.has_value()) return;
+  is.MintSvid(*decision, req.csr);
+}
+
+void CertificateExchange::IssueSshAsync(const SshExchangeRequest& req, const RequestContext& ctx,
+                                        CertificateDone done) const {
+  Issuance is(*rep_, ctx, CredentialKindName(CredentialKind::kSsh), std::move(done));
+  if (!is.Precheck(rep_->options.ssh_enabled,
+                   "SSH certificate issuance is turned off on this issuer (ssh.enabled: false)",
+                   {{!req.subject_token.empty(), kNoSubjectToken},
+                    {!req.public_key.empty(), "an OpenSSH public key line is required"}},
+                   req.lifetime)) {
+    return;
   }
   LedgerRecord& rec = is.record();
   rec.requested_lifetime = req.lifetime.value_or(absl::ZeroDuration());
-  Decision decision;
-  if (auto refused = is.AttestAndDecide(req.subject_token,
-                                        {.kind = CredentialKind::kSsh,
-                                         .ssh_principals = req.principals,
-                                         .lifetime = req.lifetime},
-                                        &decision)) {
-    return *refused;
-  }
-  const Grant& grant = *decision.grant;
+  std::optional<Decision> decision = is.AttestAndDecide(
+      req.subject_token,
+      {.kind = CredentialKind::kSsh, .ssh_principals = req.principals, .lifetime = req.lifetime});
+  if (!decision.has_value()) return;
+  const Grant& grant = *decision->grant;
   if (grant.kind != CredentialKind::kSsh) {
     return is.Deny(
         "access_denied",
-        absl::StrCat("rule \"", decision.rule, "\" does not grant SSH certificates (credentials: ",
+        absl::StrCat("rule \"", decision->rule, "\" does not grant SSH certificates (credentials: ",
                      CredentialKindName(grant.kind), ")"));
   }
   if (grant.ssh_principals.empty()) {
     return is.Deny("access_denied",
-                   absl::StrCat("rule \"", decision.rule, "\" grants no SSH principals"));
+                   absl::StrCat("rule \"", decision->rule, "\" grants no SSH principals"));
   }
   absl::StatusOr<std::shared_ptr<const SshSigner>> signer = rep_->ActiveSshSigner();
   if (!signer.ok()) return is.Finish(signer.status(), OAuthErrorOf(signer.status()));
@@ -416,7 +472,7 @@ CertificateResult CertificateExchange::IssueSsh(const SshExchangeRequest& req,
   rec.source_addresses = grant.ssh_source_addresses;
   rec.signing_key = (*signer)->ca_id;
   CertificateResult& out = is.result();
-  out.rule = decision.rule;
+  out.rule = decision->rule;
   out.principals = grant.ssh_principals;
   out.ssh_key_id = sreq.key_id;
   out.ssh = *std::move(minted);

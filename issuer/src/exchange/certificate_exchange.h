@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "issuer/src/attest/attestor.h"
@@ -95,8 +96,9 @@ struct CertificateExchangeOptions {
   SshCertMinterOptions ssh_minter;
 };
 
-// CertificateExchange is thread-safe; the stages must outlive it. Every
-// request that gets past decoding is recorded in the ledger, allowed or
+// CertificateExchange is thread-safe; the stages must outlive it and every
+// answer still owed (the ledger's callback may release an attestation).
+// Every request that gets past decoding is recorded in the ledger, allowed or
 // denied, before the answer; when the ledger cannot record, the answer is
 // kUnavailable and no certificate leaves (an unhealthy ledger is refused
 // before attesting, so a one-time token is not spent). Minters are built per
@@ -114,6 +116,34 @@ class CertificateExchange {
                       Ledger* ledger, const Clock* clock, CertificateExchangeOptions options = {});
   ~CertificateExchange();
 
+  // CertificateDone receives a request's result.
+  using CertificateDone = absl::AnyInvocable<void(CertificateResult) &&>;
+
+  // IssueSvidAsync, RenewSvidAsync and IssueSshAsync run a request without
+  // waiting for the ledger: the checks, attestation (which may block on a
+  // fetch of the attesting issuer's keys), the renewal's ledger lookup,
+  // policy and minting run on the calling thread, then the record is handed
+  // to the ledger (Ledger::AppendAsync) and the call returns. `done` runs
+  // exactly once: with the result once the ledger has recorded the decision,
+  // on the ledger's thread (kUnavailable "temporarily_unavailable" and no
+  // certificate when it could not); or on the calling thread, before the call
+  // returns, for a request answered without a record or a ledger that answers
+  // inline. `done` must not block. What each request checks and records: see
+  // IssueSvid, RenewSvid and IssueSsh.
+  void IssueSvidAsync(const SvidExchangeRequest& request, const RequestContext& context,
+                      CertificateDone done) const;
+  void RenewSvidAsync(const SvidRenewalRequest& request, const RequestContext& context,
+                      CertificateDone done) const;
+  void IssueSshAsync(const SshExchangeRequest& request, const RequestContext& context,
+                     CertificateDone done) const;
+
+  // IssueSvid, RenewSvid and IssueSsh are the Async methods waiting for
+  // `done`, so they block until the ledger has the record: for tests and
+  // tools, not for a thread that serves requests.
+  //
+  // IssueSvid: the attested identity must be granted an X.509-SVID whose
+  // SPIFFE ID is in the trust domain; the CSR must prove possession and ask
+  // for no other name.
   CertificateResult IssueSvid(const SvidExchangeRequest& request,
                               const RequestContext& context) const;
   // RenewSvid: the presented SVID (the first certificate of
@@ -139,6 +169,9 @@ class CertificateExchange {
   // refused certificate is identified even when its serial is not Writ's.
   CertificateResult RenewSvid(const SvidRenewalRequest& request,
                               const RequestContext& context) const;
+  // IssueSsh: the rule must grant SSH certificates, with at least one
+  // principal; the certificate carries the granted principals and source
+  // addresses.
   CertificateResult IssueSsh(const SshExchangeRequest& request,
                              const RequestContext& context) const;
 

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
@@ -62,13 +63,28 @@ class FakePolicy final : public PolicySource {
   mutable PolicyRequest last_request;
 };
 
-// SwitchableLedger is a RocksDbLedger that a test can make fail.
+// SwitchableLedger is a RocksDbLedger that a test can make fail, or hold:
+// after Hold(), AppendAsync keeps each record and its callback until the
+// test releases them (Release), so it can look at what happens before a
+// record is durable. Otherwise AppendAsync goes to the RocksDbLedger, whose
+// writer thread runs the callback.
 class SwitchableLedger final : public Ledger {
  public:
   explicit SwitchableLedger(std::unique_ptr<RocksDbLedger> db) : db_(std::move(db)) {}
   absl::Status Append(const LedgerRecord& r) override {
     if (unhealthy || fail_appends) return absl::UnavailableError("disk full");
     return db_->Append(r);
+  }
+  void AppendAsync(const LedgerRecord& r, AppendDone done) override {
+    {
+      absl::MutexLock lock(&mu_);
+      if (hold_) {
+        held_.push_back({r, std::move(done)});
+        return;
+      }
+    }
+    if (unhealthy || fail_appends) return std::move(done)(absl::UnavailableError("disk full"));
+    db_->AppendAsync(r, std::move(done));
   }
   absl::StatusOr<LedgerRecord> FindByJti(absl::string_view jti) const override {
     return db_->FindByJti(jti);
@@ -77,11 +93,52 @@ class SwitchableLedger final : public Ledger {
     return db_->Query(q);
   }
   bool Healthy() const override { return !unhealthy; }
+
+  // Hold makes AppendAsync keep what it is given until Release.
+  void Hold() {
+    absl::MutexLock lock(&mu_);
+    hold_ = true;
+  }
+  // WaitHeld waits until `n` appends are held, and returns their records.
+  std::vector<LedgerRecord> WaitHeld(size_t n) {
+    struct Want {
+      const std::vector<Held>* held;
+      size_t n;
+    } want{&held_, n};
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(
+        +[](Want* w) { return w->held->size() >= w->n; }, &want));
+    std::vector<LedgerRecord> records;
+    for (const Held& h : held_) records.push_back(h.record);
+    return records;
+  }
+  // Release stops holding and answers every held append with `status`: when
+  // OK, the record is written first (so the answer follows the record).
+  void Release(absl::Status status) {
+    std::vector<Held> held;
+    {
+      absl::MutexLock lock(&mu_);
+      hold_ = false;
+      held.swap(held_);
+    }
+    for (Held& h : held) {
+      absl::Status recorded = status.ok() ? db_->Append(h.record) : status;
+      std::move(h.done)(recorded);
+    }
+  }
+
   std::atomic<bool> unhealthy{false};
   std::atomic<bool> fail_appends{false};
 
  private:
+  struct Held {
+    LedgerRecord record;
+    AppendDone done;
+  };
   std::unique_ptr<RocksDbLedger> db_;
+  absl::Mutex mu_;
+  bool hold_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<Held> held_ ABSL_GUARDED_BY(mu_);
 };
 
 inline AttestedIdentity Identity(const std::string& sub, const std::string& claims_json) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -76,32 +77,40 @@ inline constexpr char kNoSubjectToken[] = "a subject token (the attestation) is 
 inline constexpr char kNoCsr[] = "a CSR (PKCS #10, PEM or DER) is required";
 
 // Issuance carries one request from the ledger health check to its answer:
-// the record being built, the result, and what was attested (released on
-// our outage, see Attestor::Forget).
+// the record being built, the result, what was attested (released on our
+// outage, see Attestor::Forget), and `done`. Every request is answered
+// exactly once, by Reject (at once) or Finish (once the ledger has the
+// record), or by a method that ends in one of them; after that the Issuance
+// holds nothing of the request and only its destructor may run.
 class Issuance {
  public:
+  using CertificateDone = CertificateExchange::CertificateDone;
+
   Issuance(const CertificateExchange::Rep& rep, const RequestContext& context,
-           const char* credential_kind);
+           const char* credential_kind, CertificateDone done);
+  // A request left unanswered is a bug; it is answered kInternal
+  // ("server_error") here rather than left hanging.
+  ~Issuance();
 
   // Reject answers without a record (malformed requests, checks before the
   // ledger is involved).
-  CertificateResult Reject(absl::Status status, const char* oauth_error);
+  void Reject(absl::Status status, const char* oauth_error);
   // Precheck runs the checks every certificate request shares, in order:
   // the kind is turned on (`off_message` otherwise, invalid_request), every
   // entry of `required` is present (its message otherwise; the first of the
   // pair is the field, non-empty when given), the lifetime is positive, and
-  // the ledger can record (temporarily_unavailable). Returns the rejection,
-  // or nothing when the request may go on.
-  std::optional<CertificateResult> Precheck(
-      bool enabled, const char* off_message,
-      std::initializer_list<std::pair<bool, const char*>> required,
-      const std::optional<absl::Duration>& lifetime);
-  // Finish records the decision (allow when `status` is OK) and answers. No
-  // record, no certificate: a failed Append becomes kUnavailable. After an
-  // outage (kUnavailable, kInternal) the attested identity is forgotten.
-  CertificateResult Finish(absl::Status status, const char* oauth_error);
+  // the ledger can record (temporarily_unavailable). Returns true when the
+  // request may go on, false once it has rejected it.
+  bool Precheck(bool enabled, const char* off_message,
+                std::initializer_list<std::pair<bool, const char*>> required,
+                const std::optional<absl::Duration>& lifetime);
+  // Finish records the decision (allow when `status` is OK) and answers once
+  // the ledger has it (Ledger::AppendAsync). No record, no certificate: a
+  // failed append becomes kUnavailable. After an outage (kUnavailable,
+  // kInternal) the attested identity is forgotten.
+  void Finish(absl::Status status, const char* oauth_error);
   // Deny finishes with kPermissionDenied and `oauth_error`, `reason` recorded.
-  CertificateResult Deny(const char* oauth_error, std::string reason);
+  void Deny(const char* oauth_error, std::string reason);
 
   Issuance(const Issuance&) = delete;
   Issuance& operator=(const Issuance&) = delete;
@@ -109,21 +118,20 @@ class Issuance {
   // AttestAndDecide attests `subject_token` (kept for the record and for
   // Attestor::Forget on our outage) and asks the policy for `request`, with
   // the caller's address and the record's time filled in. Returns the
-  // finished refusal (attestation failed, or the policy denied), or nothing
-  // with the allowing decision, whose grant is set, in `*decision`.
-  std::optional<CertificateResult> AttestAndDecide(const std::string& subject_token,
-                                                   PolicyRequest request, Decision* decision);
+  // allowing decision, whose grant is set; or nothing once it has finished
+  // the refusal (attestation failed, or the policy denied).
+  std::optional<Decision> AttestAndDecide(const std::string& subject_token, PolicyRequest request);
   // FillAttestation copies the attestation fields of an earlier record (a
   // renewal: nothing is attested now, so nothing is forgotten on outage).
   void FillAttestation(const LedgerRecord& original);
   // FillDecision copies the decision's rule, file and used claims.
   void FillDecision(const Decision& decision);
   // DenyDecision finishes with the decision's denial.
-  CertificateResult DenyDecision(const Decision& decision);
+  void DenyDecision(const Decision& decision);
 
   // MintSvid finishes an allowed X.509-SVID request: checks the granted SPIFFE
   // ID's trust domain, mints from `csr` with the active CA and records.
-  CertificateResult MintSvid(const Decision& decision, const std::string& csr);
+  void MintSvid(const Decision& decision, const std::string& csr);
 
   LedgerRecord& record() { return rec_; }
   CertificateResult& result() { return out_; }
@@ -133,7 +141,13 @@ class Issuance {
   LedgerRecord rec_;
   CertificateResult out_;
   std::optional<AttestedIdentity> attested_;  // set once attestation passed
+  CertificateDone done_;
+  bool answered_ = false;
 };
+
+// Await runs `start` with a `done` and waits for it: the synchronous
+// methods of CertificateExchange.
+CertificateResult Await(absl::FunctionRef<void(CertificateExchange::CertificateDone)> start);
 
 // CheckLifetime is the validation both transports' lifetimes share:
 // kInvalidArgument when `lifetime` is set and not positive.

@@ -1,5 +1,5 @@
-// CertificateExchange::RenewSvid: a fresh X.509-SVID on the strength of a
-// Writ SVID presented in an mTLS handshake instead of a new attestation.
+// CertificateExchange::RenewSvidAsync: a fresh X.509-SVID on the strength of
+// a Writ SVID presented in an mTLS handshake instead of a new attestation.
 
 #include <set>
 #include <string>
@@ -59,12 +59,12 @@ absl::StatusOr<JwtClaims> RecordedClaims(const LedgerRecord& rec) {
 
 }  // namespace
 
-CertificateResult CertificateExchange::RenewSvid(const SvidRenewalRequest& req,
-                                                 const RequestContext& ctx) const {
-  Issuance is(*rep_, ctx, CredentialKindName(CredentialKind::kX509Svid));
-  if (auto rejected = is.Precheck(rep_->options.x509_enabled, kX509Off,
-                                  {{!req.csr.empty(), kNoCsr}}, req.lifetime)) {
-    return *rejected;
+void CertificateExchange::RenewSvidAsync(const SvidRenewalRequest& req, const RequestContext& ctx,
+                                         CertificateDone done) const {
+  Issuance is(*rep_, ctx, CredentialKindName(CredentialKind::kX509Svid), std::move(done));
+  if (!is.Precheck(rep_->options.x509_enabled, kX509Off, {{!req.csr.empty(), kNoCsr}},
+                   req.lifetime)) {
+    return;
   }
   if (req.peer_certificate_error.ok() &&
       (req.peer_chain_der.empty() || req.peer_chain_der.front().empty())) {

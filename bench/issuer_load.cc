@@ -7,6 +7,7 @@
 //               [--pool N] [--rate R] [--http-threads N] [--io-threads N] [--per-channel N]
 //               [--crypto-seconds S] [--dir PARENT] [--credential jwt|x509-svid|ssh]
 //               [--load event|threads] [--load-threads K] [--grpc-client raw|grpcpp]
+//               [--keep-data]
 //
 // --credential x509-svid or ssh measures certificate issuance instead of
 // token exchange, in process only (--transport inproc): attestation, policy,
@@ -17,7 +18,9 @@
 //
 // Set-up: a TestOidcProvider (RS256) and an IssuerServer on port 0 with the
 // durable ledger (RocksDB, sync writes) in a fresh directory under PARENT
-// (default /tmp; removed at exit) and one policy allowing the bench's tokens.
+// (default /tmp; removed at exit unless --keep-data, which prints where it is:
+// the ledger's RocksDB LOG there has every flush and compaction, with times,
+// sizes and CPU) and one policy allowing the bench's tokens.
 // A pool of distinct tokens (distinct sub, jti, repository, run_id) is minted
 // before any timing.
 //
@@ -117,6 +120,7 @@ struct Flags {
   std::string load = "event";  // event | threads
   int load_threads = 1;
   std::string grpc_client = "raw";  // raw | grpcpp: the event load's gRPC client
+  bool keep_data = false;
 };
 
 std::string g_data_dir;  // removed by Die and at exit
@@ -169,13 +173,15 @@ Flags ParseFlags(int argc, char** argv) {
       f.load_threads = std::atoi(value().c_str());
     } else if (a == "--grpc-client") {
       f.grpc_client = value();
+    } else if (a == "--keep-data") {
+      f.keep_data = true;
     } else {
       Die(absl::StrCat(
           "unknown flag ", a,
           " (flags: --transport grpc|http|both --clients N --seconds S --pool N "
           "--rate R --http-threads N --io-threads N --per-channel N --crypto-seconds S --dir D "
           "--credential jwt|x509-svid|ssh --load event|threads --load-threads K "
-          "--grpc-client raw|grpcpp)"));
+          "--grpc-client raw|grpcpp --keep-data)"));
     }
   }
   if (f.transport != "grpc" && f.transport != "http" && f.transport != "inproc" &&
@@ -644,7 +650,12 @@ int Run(const Flags& flags) {
   }
   server->Stop();
   idp->Stop();
-  std::filesystem::remove_all(g_data_dir);
+  if (flags.keep_data) {
+    std::printf("data kept in %s (ledger LOG: %s/data/ledger/LOG)\n", g_data_dir.c_str(),
+                g_data_dir.c_str());
+  } else {
+    std::filesystem::remove_all(g_data_dir);
+  }
   return 0;
 }
 

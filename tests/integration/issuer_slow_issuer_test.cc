@@ -1,22 +1,27 @@
-// End to end: a trusted issuer that never answers its key fetch does not
-// stall exchanges for another issuer. Exchanges run on the HTTP event loop
-// while keys are at hand and move to the work pool to wait for a fetch; at
-// most kMaxFetchWaitersPerIssuer of them wait for one issuer, the rest are
-// told to retry at once.
+// End to end, over HTTP and over gRPC: a trusted issuer that never answers
+// its key fetch does not stall exchanges for another issuer. Exchanges run on
+// the HTTP event loop (gRPC's callback thread) while keys are at hand and move
+// to the work pool to wait for a fetch; at most kMaxFetchWaitersPerIssuer of
+// them wait for one issuer, the rest are told to retry at once.
+#include <grpcpp/grpcpp.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/issuer_fixture.h"
+#include "writ/v1/writ.grpc.pb.h"
 
 namespace writ::integration {
 namespace {
@@ -48,9 +53,70 @@ class BlackHole {
   int port_ = 0;
 };
 
-class SlowIssuerTest : public IssuerFixture {};
+// Outcome is an exchange's answer, whichever transport carried it.
+struct Outcome {
+  bool issued = false;       // HTTP 200 / gRPC OK with an access token
+  bool unavailable = false;  // HTTP 503 / gRPC UNAVAILABLE
+  std::string oauth_error;
+  std::string message;  // HTTP body / gRPC status message
+};
 
-TEST_F(SlowIssuerTest, AHangingIssuerDoesNotStallAnotherIssuersExchanges) {
+class SlowIssuerTest : public IssuerFixture, public ::testing::WithParamInterface<std::string> {
+ protected:
+  void TearDown() override {
+    tokens_.reset();
+    channel_.reset();
+    IssuerFixture::TearDown();
+  }
+
+  Outcome Run(const std::string& token) {
+    Outcome out;
+    if (GetParam() == "http") {
+      HttpResult r = Exchange(token, kDeployAudience, "deploy:write");
+      out.issued = r.status == 200 && JsonHas(r.body, "access_token");
+      out.unavailable = r.status == 503;
+      out.oauth_error = JsonString(r.body, "error").value_or("");
+      out.message = r.body;
+      return out;
+    }
+    std::shared_ptr<v1::TokenService::Stub> stub;
+    {
+      absl::MutexLock lock(&mu_);
+      if (tokens_ == nullptr) {
+        channel_ = grpc::CreateChannel(grpc_target(), grpc::InsecureChannelCredentials());
+        tokens_ = v1::TokenService::NewStub(channel_);
+      }
+      stub = tokens_;
+    }
+    v1::ExchangeTokenRequest req;
+    req.set_subject_token(token);
+    req.set_subject_token_type(kIdTokenType);
+    req.set_audience(std::string(kDeployAudience));
+    req.add_scopes("deploy:write");
+    v1::ExchangeTokenResponse resp;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    grpc::Status s = stub->ExchangeToken(&ctx, req, &resp);
+    out.issued = s.ok() && !resp.access_token().empty();
+    out.unavailable = s.error_code() == grpc::StatusCode::UNAVAILABLE;
+    auto it = ctx.GetServerTrailingMetadata().find("writ-oauth-error");
+    if (it != ctx.GetServerTrailingMetadata().end()) {
+      out.oauth_error = std::string(it->second.data(), it->second.size());
+    }
+    out.message = s.error_message();
+    return out;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::shared_ptr<v1::TokenService::Stub> tokens_ ABSL_GUARDED_BY(mu_);
+};
+
+INSTANTIATE_TEST_SUITE_P(Transports, SlowIssuerTest, ::testing::Values("http", "grpc"),
+                         [](const auto& info) { return info.param; });
+
+TEST_P(SlowIssuerTest, AHangingIssuerDoesNotStallAnotherIssuersExchanges) {
   BlackHole hole;
   issuer::TrustedIssuerConfig slow{.name = "slow", .issuer = hole.url(), .audiences = {"writ"}};
   slow.connect_timeout = absl::Seconds(1);
@@ -64,30 +130,31 @@ TEST_F(SlowIssuerTest, AHangingIssuerDoesNotStallAnotherIssuersExchanges) {
   // pool threads, the others are told to retry.
   constexpr int kSlow = 8;
   std::atomic<int> slow_done{0};
-  std::vector<HttpResult> slow_results(kSlow);
+  std::vector<Outcome> slow_results(kSlow);
   std::vector<std::thread> slow_threads;
   for (int i = 0; i < kSlow; ++i) {
     slow_threads.emplace_back([&, i] {
-      slow_results[i] = Exchange(slow_token, kDeployAudience, "deploy:write");
+      slow_results[i] = Run(slow_token);
       ++slow_done;
     });
   }
   // Meanwhile the other issuer's exchanges are answered, and before the
   // hanging fetch gives up (the waiters are still out).
   for (int i = 0; i < 5; ++i) {
-    HttpResult r = Exchange(MintCi(), kDeployAudience, "deploy:write");
-    EXPECT_EQ(r.status, 200) << r.body;
-    EXPECT_TRUE(JsonHas(r.body, "access_token")) << r.body;
+    Outcome r = Run(MintCi());
+    EXPECT_TRUE(r.issued) << r.message;
   }
   EXPECT_LT(slow_done.load(), kSlow) << "the hanging issuer's waiters returned early";
   for (std::thread& t : slow_threads) t.join();
 
-  // Every slow request is a 503 to retry, never a credential or a hang.
+  // Every slow request is told to retry (503 / UNAVAILABLE), never given a
+  // credential, never left hanging.
   int busy = 0;
-  for (const HttpResult& r : slow_results) {
-    EXPECT_EQ(r.status, 503) << r.body;
-    EXPECT_EQ(JsonString(r.body, "error"), "temporarily_unavailable") << r.body;
-    if (absl::StrContains(r.body, "being fetched; try again")) ++busy;
+  for (const Outcome& r : slow_results) {
+    EXPECT_TRUE(r.unavailable) << r.message;
+    EXPECT_FALSE(r.issued);
+    EXPECT_EQ(r.oauth_error, "temporarily_unavailable") << r.message;
+    if (absl::StrContains(r.message, "being fetched; try again")) ++busy;
   }
   EXPECT_GE(busy, kSlow - 2 - 1);  // beyond the waiters (and one late arrival)
 }

@@ -19,10 +19,10 @@
 #include "gtest/gtest.h"
 #include "issuer/src/api/grpc_api.h"
 #include "issuer/src/api/grpc_services.h"
-#include "issuer/src/api/pool_blocker.h"
 #include "issuer/src/exchange/certificate_exchange_fixture.h"
 #include "issuer/src/mint/ssh_cert_minter.h"
 #include "tests/testing/fake_key_manager.h"
+#include "tests/testing/pool_blocker.h"
 #include "writ/crypto/keys.h"
 #include "writ/v1/writ.grpc.pb.h"
 #include "writ/x509/certificate.h"
@@ -243,7 +243,7 @@ class CertificateServiceTest : public CertificateExchangeTest {
 
   // One worker and one queue slot: a PoolBlocker fills it.
   WorkPool pool_{1, 1};
-  PoolBlocker blocker_{&pool_};
+  test::PoolBlocker blocker_{&pool_};
   std::string server_cert_pem_;
   std::unique_ptr<grpc::Service> service_;
   std::unique_ptr<grpc::Server> server_;
@@ -263,7 +263,7 @@ TEST_F(CertificateServiceTest, SvidCallIsFinishedAfterItsRecordAndThePoolThreadI
   std::vector<LedgerRecord> held = ledger_->WaitHeld(1);
   // The decision waits for the ledger; neither the pool's only thread nor the
   // call's answer does anything meanwhile.
-  EXPECT_TRUE(PoolBlocker::IsFree(&pool_));
+  EXPECT_TRUE(test::PoolBlocker::IsFree(&pool_));
   EXPECT_FALSE(finished.HasBeenNotified());
   EXPECT_THAT(Records(), IsEmpty());
 
@@ -288,7 +288,7 @@ TEST_F(CertificateServiceTest, SshCallIsFinishedAfterItsRecord) {
   Call call;
   std::thread client([&] { call = MintSsh(&out); });
   std::vector<LedgerRecord> held = ledger_->WaitHeld(1);
-  EXPECT_TRUE(PoolBlocker::IsFree(&pool_));
+  EXPECT_TRUE(test::PoolBlocker::IsFree(&pool_));
   ledger_->Release(absl::OkStatus());
   client.join();
   ASSERT_TRUE(call.status.ok()) << call.status.error_message();
@@ -306,7 +306,7 @@ TEST_F(CertificateServiceTest, RenewalReadsTheClientCertificateAndIsFinishedAfte
   std::thread client([&] { call = Renew(&presented, &out); });
   std::vector<LedgerRecord> held = ledger_->WaitHeld(1);
   EXPECT_FALSE(held[0].renewed_from.empty());
-  EXPECT_TRUE(PoolBlocker::IsFree(&pool_));
+  EXPECT_TRUE(test::PoolBlocker::IsFree(&pool_));
   ledger_->Release(absl::OkStatus());
   client.join();
   ASSERT_TRUE(call.status.ok()) << call.status.error_message();
@@ -353,7 +353,7 @@ TEST_F(CertificateServiceTest, FullPoolIsUnavailableAndNothingIsDecidedOrRecorde
   EXPECT_TRUE(ssh.certificate().empty());
   EXPECT_EQ(attestor_.calls, attested);
   blocker_.Unblock();
-  EXPECT_TRUE(PoolBlocker::IsFree(&pool_));
+  EXPECT_TRUE(test::PoolBlocker::IsFree(&pool_));
   EXPECT_EQ(Records().size(), recorded);
 }
 

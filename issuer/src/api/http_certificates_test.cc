@@ -14,10 +14,10 @@
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "issuer/src/api/pool_blocker.h"
 #include "issuer/src/exchange/certificate_exchange_fixture.h"
 #include "issuer/src/http/http_test_util.h"
 #include "issuer/src/mint/ssh_cert_minter.h"
+#include "tests/testing/pool_blocker.h"
 
 namespace writ::issuer {
 namespace {
@@ -79,7 +79,7 @@ class HttpCertificatesTest : public CertificateExchangeTest {
 
   // One worker and one queue slot: a PoolBlocker fills it.
   WorkPool pool_{1, 1};
-  PoolBlocker blocker_{&pool_};
+  test::PoolBlocker blocker_{&pool_};
   std::unique_ptr<http::HttpServer> server_;
 };
 
@@ -93,7 +93,7 @@ TEST_F(HttpCertificatesTest, SvidIsAnsweredAfterItsRecordAndThePoolThreadIsFreeM
   });
   std::vector<LedgerRecord> held = ledger_->WaitHeld(1);
   // The decision waits for the ledger, but the only pool thread does not.
-  EXPECT_TRUE(PoolBlocker::IsFree(&pool_));
+  EXPECT_TRUE(test::PoolBlocker::IsFree(&pool_));
   EXPECT_FALSE(answered.HasBeenNotified());
   EXPECT_THAT(Records(), IsEmpty());
 
@@ -116,7 +116,7 @@ TEST_F(HttpCertificatesTest, SshCertificateIsAnsweredAfterItsRecord) {
   CurlResult res;
   std::thread client([&] { res = PostSsh(); });
   std::vector<LedgerRecord> held = ledger_->WaitHeld(1);
-  EXPECT_TRUE(PoolBlocker::IsFree(&pool_));
+  EXPECT_TRUE(test::PoolBlocker::IsFree(&pool_));
   ledger_->Release(absl::OkStatus());
   client.join();
   EXPECT_EQ(res.status, 200) << res.body;
@@ -153,7 +153,7 @@ TEST_F(HttpCertificatesTest, FullPoolIs503AndNothingIsDecidedOrRecorded) {
   }
   EXPECT_EQ(attestor_.calls, 0);
   blocker_.Unblock();
-  EXPECT_TRUE(PoolBlocker::IsFree(&pool_));
+  EXPECT_TRUE(test::PoolBlocker::IsFree(&pool_));
   EXPECT_THAT(Records(), IsEmpty());
 }
 

@@ -1,7 +1,7 @@
 // PoolBlocker: a test helper that fills a WorkPool of one thread and one
 // queue slot, so that its next TrySubmit is refused, without sleeping.
-#ifndef WRIT_ISSUER_API_POOL_BLOCKER_H_
-#define WRIT_ISSUER_API_POOL_BLOCKER_H_
+#ifndef WRIT_TESTS_TESTING_POOL_BLOCKER_H_
+#define WRIT_TESTS_TESTING_POOL_BLOCKER_H_
 
 #include <memory>
 
@@ -9,13 +9,13 @@
 #include "absl/time/time.h"
 #include "issuer/src/api/work_pool.h"
 
-namespace writ::issuer {
+namespace writ::test {
 
 // PoolBlocker must be destroyed before its pool (declare it after the pool):
 // the pool's destructor waits for the task Unblock releases.
 class PoolBlocker {
  public:
-  explicit PoolBlocker(WorkPool* pool) : pool_(pool) {}
+  explicit PoolBlocker(issuer::WorkPool* pool) : pool_(pool) {}
   PoolBlocker(const PoolBlocker&) = delete;
   PoolBlocker& operator=(const PoolBlocker&) = delete;
   ~PoolBlocker() { Unblock(); }
@@ -42,20 +42,20 @@ class PoolBlocker {
 
   // IsFree is true when a task submitted now runs within `timeout`: the pool's
   // thread is not held by anything.
-  static bool IsFree(WorkPool* pool, absl::Duration timeout = absl::Seconds(10)) {
+  static bool IsFree(issuer::WorkPool* pool, absl::Duration timeout = absl::Seconds(10)) {
     auto ran = std::make_shared<absl::Notification>();
     if (!pool->TrySubmit([ran] { ran->Notify(); })) return false;
     return ran->WaitForNotificationWithTimeout(timeout);
   }
 
  private:
-  WorkPool* pool_;
+  issuer::WorkPool* pool_;
   absl::Notification started_;
   absl::Notification release_;
   bool filler_queued_ = false;
   absl::Notification drained_;
 };
 
-}  // namespace writ::issuer
+}  // namespace writ::test
 
-#endif  // WRIT_ISSUER_API_POOL_BLOCKER_H_
+#endif  // WRIT_TESTS_TESTING_POOL_BLOCKER_H_

@@ -178,7 +178,7 @@ class CertificateServiceTest : public CertificateExchangeTest {
     stub_ = v1::CertificateService::NewStub(Channel());
   }
   void TearDown() override {
-    blocker_.Unblock();
+    EXPECT_TRUE(blocker_.Unblock());
     ledger_->Release(absl::UnavailableError("test over"));
     if (server_ != nullptr) server_->Shutdown();
   }
@@ -260,10 +260,11 @@ TEST_F(CertificateServiceTest, SvidCallIsFinishedAfterItsRecordAndThePoolThreadI
     call = MintSvid(&out);
     finished.Notify();
   });
-  std::vector<LedgerRecord> held = ledger_->WaitHeld(1);
+  ASSERT_TRUE(ledger_->WaitHeld(1));
+  std::vector<LedgerRecord> held = ledger_->Held();
   // The decision waits for the ledger; neither the pool's only thread nor the
   // call's answer does anything meanwhile.
-  EXPECT_TRUE(test::PoolBlocker::IsFree(&pool_));
+  ASSERT_TRUE(test::PoolBlocker::IsFree(&pool_));
   EXPECT_FALSE(finished.HasBeenNotified());
   EXPECT_THAT(Records(), IsEmpty());
 
@@ -287,8 +288,9 @@ TEST_F(CertificateServiceTest, SshCallIsFinishedAfterItsRecord) {
   v1::SshCertificateResponse out;
   Call call;
   std::thread client([&] { call = MintSsh(&out); });
-  std::vector<LedgerRecord> held = ledger_->WaitHeld(1);
-  EXPECT_TRUE(test::PoolBlocker::IsFree(&pool_));
+  ASSERT_TRUE(ledger_->WaitHeld(1));
+  std::vector<LedgerRecord> held = ledger_->Held();
+  ASSERT_TRUE(test::PoolBlocker::IsFree(&pool_));
   ledger_->Release(absl::OkStatus());
   client.join();
   ASSERT_TRUE(call.status.ok()) << call.status.error_message();
@@ -304,9 +306,10 @@ TEST_F(CertificateServiceTest, RenewalReadsTheClientCertificateAndIsFinishedAfte
   v1::X509SvidResponse out;
   Call call;
   std::thread client([&] { call = Renew(&presented, &out); });
-  std::vector<LedgerRecord> held = ledger_->WaitHeld(1);
+  ASSERT_TRUE(ledger_->WaitHeld(1));
+  std::vector<LedgerRecord> held = ledger_->Held();
   EXPECT_FALSE(held[0].renewed_from.empty());
-  EXPECT_TRUE(test::PoolBlocker::IsFree(&pool_));
+  ASSERT_TRUE(test::PoolBlocker::IsFree(&pool_));
   ledger_->Release(absl::OkStatus());
   client.join();
   ASSERT_TRUE(call.status.ok()) << call.status.error_message();
@@ -319,7 +322,7 @@ TEST_F(CertificateServiceTest, RefusedRecordIsUnavailableWithoutACertificate) {
   v1::X509SvidResponse svid;
   Call svid_call;
   std::thread client([&] { svid_call = MintSvid(&svid); });
-  ledger_->WaitHeld(1);
+  ASSERT_TRUE(ledger_->WaitHeld(1));
   ledger_->Release(absl::UnavailableError("disk full"));
   client.join();
   ExpectUnavailableWithoutACertificate(svid_call);
@@ -333,13 +336,13 @@ TEST_F(CertificateServiceTest, RefusedRecordIsUnavailableWithoutACertificate) {
   ExpectUnavailableWithoutACertificate(ssh_call);
   EXPECT_THAT(ssh_call.status.error_message(), HasSubstr("disk full"));
   EXPECT_TRUE(ssh.certificate().empty());
-  EXPECT_THAT(attestor_.forgotten, ElementsAre(kWorkload, kWorkload));
+  EXPECT_THAT(attestor_.Forgotten(), ElementsAre(kWorkload, kWorkload));
   EXPECT_THAT(Records(), IsEmpty());
 }
 
 TEST_F(CertificateServiceTest, FullPoolIsUnavailableAndNothingIsDecidedOrRecorded) {
   Svid presented = IssueSvid();
-  const int attested = attestor_.calls;
+  const int attested = attestor_.Calls();
   const size_t recorded = Records().size();
   ASSERT_TRUE(blocker_.Block());
   v1::X509SvidResponse svid, renewed;
@@ -351,10 +354,16 @@ TEST_F(CertificateServiceTest, FullPoolIsUnavailableAndNothingIsDecidedOrRecorde
   EXPECT_TRUE(svid.x509_svid_pem().empty());
   EXPECT_TRUE(renewed.x509_svid_pem().empty());
   EXPECT_TRUE(ssh.certificate().empty());
-  EXPECT_EQ(attestor_.calls, attested);
-  blocker_.Unblock();
-  EXPECT_TRUE(test::PoolBlocker::IsFree(&pool_));
+  EXPECT_EQ(attestor_.Calls(), attested);
   EXPECT_EQ(Records().size(), recorded);
+
+  // The refusals were the pool's: with it free again, the same call succeeds.
+  ASSERT_TRUE(blocker_.Unblock());
+  v1::X509SvidResponse later;
+  Call after = MintSvid(&later);
+  ASSERT_TRUE(after.status.ok()) << after.status.error_message();
+  EXPECT_EQ(later.spiffe_id(), kSpiffeId);
+  EXPECT_EQ(Records().size(), recorded + 1);
 }
 
 TEST_F(CertificateServiceTest, RefusalsBeforeTheExchangeAreAnsweredWithoutARecord) {
@@ -374,7 +383,7 @@ TEST_F(CertificateServiceTest, RefusalsBeforeTheExchangeAreAnsweredWithoutARecor
   Call unhealthy = MintSvid(&out);
   ExpectUnavailableWithoutACertificate(unhealthy);
   EXPECT_THAT(unhealthy.status.error_message(), HasSubstr("cannot record"));
-  EXPECT_EQ(attestor_.calls, 0);
+  EXPECT_EQ(attestor_.Calls(), 0);
   EXPECT_THAT(Records(), IsEmpty());
 }
 

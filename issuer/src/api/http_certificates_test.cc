@@ -42,7 +42,7 @@ class HttpCertificatesTest : public CertificateExchangeTest {
     server_->Start();
   }
   void TearDown() override {
-    blocker_.Unblock();
+    EXPECT_TRUE(blocker_.Unblock());
     ledger_->Release(absl::UnavailableError("test over"));
     server_->Stop();
   }
@@ -91,9 +91,10 @@ TEST_F(HttpCertificatesTest, SvidIsAnsweredAfterItsRecordAndThePoolThreadIsFreeM
     res = Post(kSvidPath, Csr());
     answered.Notify();
   });
-  std::vector<LedgerRecord> held = ledger_->WaitHeld(1);
+  ASSERT_TRUE(ledger_->WaitHeld(1));
+  std::vector<LedgerRecord> held = ledger_->Held();
   // The decision waits for the ledger, but the only pool thread does not.
-  EXPECT_TRUE(test::PoolBlocker::IsFree(&pool_));
+  ASSERT_TRUE(test::PoolBlocker::IsFree(&pool_));
   EXPECT_FALSE(answered.HasBeenNotified());
   EXPECT_THAT(Records(), IsEmpty());
 
@@ -115,8 +116,9 @@ TEST_F(HttpCertificatesTest, SshCertificateIsAnsweredAfterItsRecord) {
   ledger_->Hold();
   CurlResult res;
   std::thread client([&] { res = PostSsh(); });
-  std::vector<LedgerRecord> held = ledger_->WaitHeld(1);
-  EXPECT_TRUE(test::PoolBlocker::IsFree(&pool_));
+  ASSERT_TRUE(ledger_->WaitHeld(1));
+  std::vector<LedgerRecord> held = ledger_->Held();
+  ASSERT_TRUE(test::PoolBlocker::IsFree(&pool_));
   ledger_->Release(absl::OkStatus());
   client.join();
   EXPECT_EQ(res.status, 200) << res.body;
@@ -129,7 +131,7 @@ TEST_F(HttpCertificatesTest, RefusedRecordIs503WithoutACertificate) {
   ledger_->Hold();
   CurlResult svid;
   std::thread client([&] { svid = Post(kSvidPath, Csr()); });
-  ledger_->WaitHeld(1);
+  ASSERT_TRUE(ledger_->WaitHeld(1));
   ledger_->Release(absl::UnavailableError("disk full"));
   client.join();
   Expect503WithoutACertificate(svid);
@@ -141,7 +143,7 @@ TEST_F(HttpCertificatesTest, RefusedRecordIs503WithoutACertificate) {
   CurlResult ssh = PostSsh();
   Expect503WithoutACertificate(ssh);
   EXPECT_THAT(ssh.body, HasSubstr("disk full"));
-  EXPECT_THAT(attestor_.forgotten, ElementsAre(kWorkload, kWorkload));
+  EXPECT_THAT(attestor_.Forgotten(), ElementsAre(kWorkload, kWorkload));
   EXPECT_THAT(Records(), IsEmpty());
 }
 
@@ -151,10 +153,15 @@ TEST_F(HttpCertificatesTest, FullPoolIs503AndNothingIsDecidedOrRecorded) {
     Expect503WithoutACertificate(r);
     EXPECT_THAT(r.body, HasSubstr("busy"));
   }
-  EXPECT_EQ(attestor_.calls, 0);
-  blocker_.Unblock();
-  EXPECT_TRUE(test::PoolBlocker::IsFree(&pool_));
+  EXPECT_EQ(attestor_.Calls(), 0);
   EXPECT_THAT(Records(), IsEmpty());
+
+  // The refusals were the pool's: with it free again, the same request succeeds.
+  ASSERT_TRUE(blocker_.Unblock());
+  CurlResult after = Post(kSvidPath, Csr());
+  EXPECT_EQ(after.status, 200) << after.body;
+  EXPECT_EQ(RecordOf(after.headers["x-request-id"]).decision, "allow");
+  EXPECT_EQ(Records().size(), 1u);
 }
 
 TEST_F(HttpCertificatesTest, DecodingRefusalsAreAnsweredWithoutARecord) {
@@ -176,7 +183,7 @@ TEST_F(HttpCertificatesTest, DecodingRefusalsAreAnsweredWithoutARecord) {
     EXPECT_EQ(get.status, 405);
     EXPECT_EQ(get.headers["allow"], "POST");
   }
-  EXPECT_EQ(attestor_.calls, 0);
+  EXPECT_EQ(attestor_.Calls(), 0);
   EXPECT_THAT(Records(), IsEmpty());
 }
 
@@ -195,7 +202,7 @@ TEST_F(HttpCertificatesTest, ExchangeRefusalsKeepTheirStatusAndAreRecordedFirst)
   ledger_->unhealthy = true;
   CurlResult unhealthy = Post(kSvidPath, Csr());
   Expect503WithoutACertificate(unhealthy);
-  EXPECT_EQ(attestor_.calls, 1);  // only the denial was attested
+  EXPECT_EQ(attestor_.Calls(), 1);  // only the denial was attested
   EXPECT_EQ(Records().size(), 1u);
 }
 

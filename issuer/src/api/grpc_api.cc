@@ -82,7 +82,8 @@ class TokenServiceImpl final : public v1::TokenService::CallbackService {
  private:
   static grpc::Status Answer(grpc::CallbackServerContext* ctx, ExchangeResult r,
                              v1::ExchangeTokenResponse* out) {
-    ctx->AddTrailingMetadata("writ-request-id", r.request_id);
+    // No id when the pool refused the exchange: no record would have it.
+    if (!r.request_id.empty()) ctx->AddTrailingMetadata("writ-request-id", r.request_id);
     if (!r.status.ok()) return Fail(ctx, r.status, r.oauth_error);
     out->set_access_token(std::move(r.minted.token));
     out->set_issued_token_type(kTokenTypeAccessToken);

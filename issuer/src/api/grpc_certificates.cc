@@ -164,12 +164,11 @@ class CertificateServiceImpl final : public v1::CertificateService::CallbackServ
   // Issue runs `start` (an Async method of the exchange, bound to its request)
   // on the pool and finishes the call with what it answers: `out` filled on
   // success, the status and "writ-oauth-error" otherwise, "writ-request-id"
-  // always.
+  // naming the record. A full pool is UNAVAILABLE with no request id: there
+  // is no record to name (as HTTP's 503).
   template <typename Response, typename Start>
   grpc::ServerUnaryReactor* Issue(grpc::CallbackServerContext* ctx, Response* out, Start start) {
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-    // Small and copyable: a copy rides in the task, and this one answers when
-    // the pool refuses the task (which drops it).
     auto done = [ctx, reactor, out](CertificateResult r) {
       ctx->AddTrailingMetadata("writ-request-id", r.request_id);
       if (!r.status.ok()) return reactor->Finish(Fail(ctx, r.status, r.oauth_error));
@@ -177,16 +176,14 @@ class CertificateServiceImpl final : public v1::CertificateService::CallbackServ
       reactor->Finish(grpc::Status::OK);
     };
     RequestContext context{"grpc", PeerAddress(ctx->peer())};
-    if (pool_->TrySubmit([start = std::move(start), context = std::move(context), done]() mutable {
+    if (pool_->TrySubmit([start = std::move(start), context = std::move(context),
+                          done = std::move(done)]() mutable {
           std::move(start)(context, CertificateDone(std::move(done)));
         })) {
       return reactor;
     }
-    CertificateResult busy;
-    busy.request_id = NewRequestId();
-    busy.status = absl::UnavailableError("the issuer is busy; retry in a moment");
-    busy.oauth_error = "temporarily_unavailable";
-    done(std::move(busy));
+    reactor->Finish(Fail(ctx, absl::UnavailableError("the issuer is busy; retry in a moment"),
+                         "temporarily_unavailable"));
     return reactor;
   }
 

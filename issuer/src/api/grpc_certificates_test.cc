@@ -234,11 +234,15 @@ class CertificateServiceTest : public CertificateExchangeTest {
     return CallRpc([&](grpc::ClientContext* c) { return stub->RenewX509Svid(c, req, out); });
   }
 
-  static void ExpectUnavailableWithoutACertificate(const Call& call) {
+  // ExpectUnavailableWithoutACertificate checks an UNAVAILABLE
+  // temporarily_unavailable, with a request id when the exchange took the
+  // request on (`exchange_answered`), without one when it never did.
+  static void ExpectUnavailableWithoutACertificate(const Call& call,
+                                                   bool exchange_answered = true) {
     EXPECT_EQ(call.status.error_code(), grpc::StatusCode::UNAVAILABLE)
         << call.status.error_message();
     EXPECT_EQ(call.oauth_error, "temporarily_unavailable");
-    EXPECT_FALSE(call.request_id.empty());
+    EXPECT_EQ(call.request_id.empty(), !exchange_answered) << call.request_id;
   }
 
   // One worker and one queue slot: a PoolBlocker fills it.
@@ -348,7 +352,7 @@ TEST_F(CertificateServiceTest, FullPoolIsUnavailableAndNothingIsDecidedOrRecorde
   v1::X509SvidResponse svid, renewed;
   v1::SshCertificateResponse ssh;
   for (const Call& call : {MintSvid(&svid), MintSsh(&ssh), Renew(&presented, &renewed)}) {
-    ExpectUnavailableWithoutACertificate(call);
+    ExpectUnavailableWithoutACertificate(call, /*exchange_answered=*/false);
     EXPECT_THAT(call.status.error_message(), HasSubstr("busy"));
   }
   EXPECT_TRUE(svid.x509_svid_pem().empty());

@@ -152,6 +152,7 @@ TEST_F(HttpCertificatesTest, FullPoolIs503AndNothingIsDecidedOrRecorded) {
   for (const CurlResult& r : {Post(kSvidPath, Csr()), PostSsh()}) {
     Expect503WithoutACertificate(r);
     EXPECT_THAT(r.body, HasSubstr("busy"));
+    EXPECT_EQ(r.headers.count("x-request-id"), 0u);  // no record to name
   }
   EXPECT_EQ(attestor_.Calls(), 0);
   EXPECT_THAT(Records(), IsEmpty());

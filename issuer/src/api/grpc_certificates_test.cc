@@ -7,6 +7,7 @@
 // UNAVAILABLE with no certificate.
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -168,7 +169,7 @@ class CertificateServiceTest : public CertificateExchangeTest {
     ssl.pem_key_cert_pairs.push_back({*PrivateKeyToPem(key->get()), server_cert_pem_});
     ssl.client_certificate_request = GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_BUT_DONT_VERIFY;
 
-    service_ = NewCertificateService(exchange_.get(), &keys_, &pool_);
+    service_ = NewCertificateService(exchange_.get(), &keys_, &pool_, &stopping_);
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", grpc::SslServerCredentials(ssl), &port_);
     builder.RegisterService(service_.get());
@@ -248,6 +249,8 @@ class CertificateServiceTest : public CertificateExchangeTest {
   // One worker and one queue slot: a PoolBlocker fills it.
   WorkPool pool_{1, 1};
   test::PoolBlocker blocker_{&pool_};
+  // What GrpcApi::Stop sets before it shuts the server down.
+  std::atomic<bool> stopping_{false};
   std::string server_cert_pem_;
   std::unique_ptr<grpc::Service> service_;
   std::unique_ptr<grpc::Server> server_;
@@ -370,6 +373,27 @@ TEST_F(CertificateServiceTest, FullPoolIsUnavailableAndNothingIsDecidedOrRecorde
   EXPECT_EQ(Records().size(), recorded + 1);
 }
 
+TEST_F(CertificateServiceTest, IssuanceQueuedWhenTheServerStopsIsRefusedWithoutAttesting) {
+  ASSERT_TRUE(blocker_.HoldThread());
+  v1::X509SvidResponse out;
+  Call call;
+  bool queued = false;
+  {
+    std::jthread client([&] { call = MintSvid(&out); });
+    // The issuance waits behind the held thread when the server begins to
+    // stop (GrpcApi::Stop sets the flag before it shuts the server down).
+    queued = pool_.WaitForQueuedForTesting(1, kWaitTimeout);
+    stopping_ = true;
+    EXPECT_TRUE(blocker_.Unblock());
+  }  // the call is answered
+  ASSERT_TRUE(queued);
+  ExpectUnavailableWithoutACertificate(call, /*exchange_answered=*/false);
+  EXPECT_THAT(call.status.error_message(), HasSubstr("shutting down"));
+  EXPECT_TRUE(out.x509_svid_pem().empty());
+  EXPECT_EQ(attestor_.Calls(), 0);  // no one-time token spent
+  EXPECT_THAT(Records(), IsEmpty());
+}
+
 TEST_F(CertificateServiceTest, RefusalsBeforeTheExchangeAreAnsweredWithoutARecord) {
   v1::MintX509SvidRequest negative = SvidRequest();
   negative.set_requested_lifetime_seconds(-1);
@@ -429,7 +453,9 @@ TEST_F(CertificateServiceTest, TrustBundleIsAnsweredInline) {
 // is no bundle to give.
 TEST(CertificateServiceWithoutStagesTest, AnswersUnimplementedOrUnavailable) {
   WorkPool pool(1, 1);
-  std::unique_ptr<grpc::Service> service = NewCertificateService(nullptr, nullptr, &pool);
+  std::atomic<bool> stopping{false};
+  std::unique_ptr<grpc::Service> service =
+      NewCertificateService(nullptr, nullptr, &pool, &stopping);
   grpc::ServerBuilder builder;
   builder.RegisterService(service.get());
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();

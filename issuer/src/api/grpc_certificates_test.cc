@@ -4,7 +4,10 @@
 // CertificateExchange (the exchange fixture), over TLS on loopback: issuance
 // runs on the pool, whose thread is free while the record is written; the
 // call is finished after the record; a refused record or a full pool is
-// UNAVAILABLE with no certificate.
+// UNAVAILABLE with no certificate, and so is issuance still queued when the
+// server stops, which is not even attested. Client threads are jthreads: an
+// ASSERT that fails joins them (every call has a deadline) rather than
+// terminating the binary.
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
@@ -263,7 +266,7 @@ TEST_F(CertificateServiceTest, SvidCallIsFinishedAfterItsRecordAndThePoolThreadI
   v1::X509SvidResponse out;
   Call call;
   absl::Notification finished;
-  std::thread client([&] {
+  std::jthread client([&] {
     call = MintSvid(&out);
     finished.Notify();
   });
@@ -294,7 +297,7 @@ TEST_F(CertificateServiceTest, SshCallIsFinishedAfterItsRecord) {
   ledger_->Hold();
   v1::SshCertificateResponse out;
   Call call;
-  std::thread client([&] { call = MintSsh(&out); });
+  std::jthread client([&] { call = MintSsh(&out); });
   ASSERT_TRUE(ledger_->WaitHeld(1));
   std::vector<LedgerRecord> held = ledger_->Held();
   ASSERT_TRUE(test::PoolBlocker::IsFree(&pool_));
@@ -312,7 +315,7 @@ TEST_F(CertificateServiceTest, RenewalReadsTheClientCertificateAndIsFinishedAfte
   ledger_->Hold();
   v1::X509SvidResponse out;
   Call call;
-  std::thread client([&] { call = Renew(&presented, &out); });
+  std::jthread client([&] { call = Renew(&presented, &out); });
   ASSERT_TRUE(ledger_->WaitHeld(1));
   std::vector<LedgerRecord> held = ledger_->Held();
   EXPECT_FALSE(held[0].renewed_from.empty());
@@ -328,7 +331,7 @@ TEST_F(CertificateServiceTest, RefusedRecordIsUnavailableWithoutACertificate) {
   ledger_->Hold();
   v1::X509SvidResponse svid;
   Call svid_call;
-  std::thread client([&] { svid_call = MintSvid(&svid); });
+  std::jthread client([&] { svid_call = MintSvid(&svid); });
   ASSERT_TRUE(ledger_->WaitHeld(1));
   ledger_->Release(absl::UnavailableError("disk full"));
   client.join();

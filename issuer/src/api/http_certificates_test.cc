@@ -2,7 +2,9 @@
 // real CertificateExchange (the exchange fixture): the pool thread is free
 // while the record is written, the answer follows the record, a refused
 // record or a full pool is 503 with no certificate, and the decoding
-// refusals are answered without a record.
+// refusals are answered without a record. Client threads are jthreads: an
+// ASSERT that fails joins them (every request has a timeout) rather than
+// terminating the binary.
 #include "issuer/src/api/http_certificates.h"
 
 #include <memory>
@@ -87,7 +89,7 @@ TEST_F(HttpCertificatesTest, SvidIsAnsweredAfterItsRecordAndThePoolThreadIsFreeM
   ledger_->Hold();
   CurlResult res;
   absl::Notification answered;
-  std::thread client([&] {
+  std::jthread client([&] {
     res = Post(kSvidPath, Csr());
     answered.Notify();
   });
@@ -115,7 +117,7 @@ TEST_F(HttpCertificatesTest, SshCertificateIsAnsweredAfterItsRecord) {
   AllowSsh();
   ledger_->Hold();
   CurlResult res;
-  std::thread client([&] { res = PostSsh(); });
+  std::jthread client([&] { res = PostSsh(); });
   ASSERT_TRUE(ledger_->WaitHeld(1));
   std::vector<LedgerRecord> held = ledger_->Held();
   ASSERT_TRUE(test::PoolBlocker::IsFree(&pool_));
@@ -130,7 +132,7 @@ TEST_F(HttpCertificatesTest, SshCertificateIsAnsweredAfterItsRecord) {
 TEST_F(HttpCertificatesTest, RefusedRecordIs503WithoutACertificate) {
   ledger_->Hold();
   CurlResult svid;
-  std::thread client([&] { svid = Post(kSvidPath, Csr()); });
+  std::jthread client([&] { svid = Post(kSvidPath, Csr()); });
   ASSERT_TRUE(ledger_->WaitHeld(1));
   ledger_->Release(absl::UnavailableError("disk full"));
   client.join();

@@ -32,6 +32,20 @@ grpc::Status OperatorOnly(grpc::ServerContext* ctx, absl::string_view what) {
                       absl::StrCat(what, " is served to loopback clients only"));
 }
 
+bool FinishIfAbandoned(grpc::CallbackServerContext* ctx, grpc::ServerUnaryReactor* reactor,
+                       const std::atomic<bool>& stopping) {
+  const char* why;
+  if (stopping.load()) {
+    why = "the issuer is shutting down; retry in a moment";
+  } else if (ctx->IsCancelled()) {
+    why = "the call was cancelled before the issuer got to it";
+  } else {
+    return false;
+  }
+  reactor->Finish(Fail(ctx, absl::UnavailableError(why), "temporarily_unavailable"));
+  return true;
+}
+
 }  // namespace grpc_internal
 
 namespace {
@@ -45,11 +59,13 @@ using grpc_internal::ToGrpc;
 // hand-off); an exchange that must fetch keys first moves to `pool_`, so a
 // slow issuer never holds a gRPC thread. The decision goes to the ledger and
 // the call is finished on the ledger's thread once the record is durable, so
-// no thread waits out an fsync per call.
+// no thread waits out an fsync per call. An exchange still queued on the
+// pool when `stopping_` is set, or whose call is cancelled, is answered
+// without attesting (FinishIfAbandoned).
 class TokenServiceImpl final : public v1::TokenService::CallbackService {
  public:
-  TokenServiceImpl(const TokenExchange* exchange, WorkPool* pool)
-      : exchange_(exchange), pool_(pool) {}
+  TokenServiceImpl(const TokenExchange* exchange, WorkPool* pool, const std::atomic<bool>* stopping)
+      : exchange_(exchange), pool_(pool), stopping_(stopping) {}
 
   grpc::ServerUnaryReactor* ExchangeToken(grpc::CallbackServerContext* ctx,
                                           const v1::ExchangeTokenRequest* in,
@@ -75,14 +91,22 @@ class TokenServiceImpl final : public v1::TokenService::CallbackService {
     exchange_->ExchangeNonBlocking(
         req, {"grpc", PeerAddress(ctx->peer())},
         [ctx, out, reactor](ExchangeResult r) { reactor->Finish(Answer(ctx, std::move(r), out)); },
-        [this](WorkPool::Task task) { return pool_->TrySubmit(std::move(task)); });
+        [this, ctx, reactor](WorkPool::Task task) {
+          return pool_->TrySubmit(
+              [ctx, reactor, stopping = stopping_, task = std::move(task)]() mutable {
+                // Answered here: `task`, with the exchange's `done`, is dropped unrun.
+                if (grpc_internal::FinishIfAbandoned(ctx, reactor, *stopping)) return;
+                std::move(task)();
+              });
+        });
     return reactor;
   }
 
  private:
   static grpc::Status Answer(grpc::CallbackServerContext* ctx, ExchangeResult r,
                              v1::ExchangeTokenResponse* out) {
-    ctx->AddTrailingMetadata("writ-request-id", r.request_id);
+    // No id when the pool refused the exchange: no record would have it.
+    if (!r.request_id.empty()) ctx->AddTrailingMetadata("writ-request-id", r.request_id);
     if (!r.status.ok()) return Fail(ctx, r.status, r.oauth_error);
     out->set_access_token(std::move(r.minted.token));
     out->set_issued_token_type(kTokenTypeAccessToken);
@@ -98,6 +122,7 @@ class TokenServiceImpl final : public v1::TokenService::CallbackService {
 
   const TokenExchange* exchange_;
   WorkPool* pool_;
+  const std::atomic<bool>* stopping_;
 };
 
 absl::StatusOr<AttestedIdentity> ToIdentity(const v1::Identity& in, absl::string_view what) {
@@ -333,10 +358,11 @@ absl::StatusOr<std::unique_ptr<GrpcApi>> GrpcApi::Start(const ListenerConfig& li
   // issuance (whose attestation may fetch). Both services are on the
   // callback API, so no gRPC thread waits for it, nor for the ledger.
   api->pool_ = std::make_unique<WorkPool>(pollers, /*max_queued=*/4096);
-  api->token_service_ = std::make_unique<TokenServiceImpl>(services.tokens, api->pool_.get());
+  api->token_service_ =
+      std::make_unique<TokenServiceImpl>(services.tokens, api->pool_.get(), &api->stopping_);
   if (services.certificates != nullptr || services.keys != nullptr) {
     api->certificate_service_ = grpc_internal::NewCertificateService(
-        services.certificates, services.keys, api->pool_.get());
+        services.certificates, services.keys, api->pool_.get(), &api->stopping_);
   }
   builder.RegisterService(api->token_service_.get());
   builder.RegisterService(api->policy_service_.get());
@@ -353,6 +379,13 @@ absl::StatusOr<std::unique_ptr<GrpcApi>> GrpcApi::Start(const ListenerConfig& li
 
 void GrpcApi::Stop(absl::Duration grace) {
   if (!server_) return;
+  // Work still queued on the pool would attest (spending one-time tokens),
+  // mint and record for callers who are gone once the grace runs out, and
+  // Shutdown waits for every call to be finished. HTTP drops such work; here
+  // each queued task must still finish its call, so it answers UNAVAILABLE
+  // without issuing once it sees this (FinishIfAbandoned). Work already
+  // running finishes, within the grace if it can.
+  stopping_.store(true);
   server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoSeconds(grace));
   server_->Wait();
   server_.reset();

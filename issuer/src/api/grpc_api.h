@@ -4,6 +4,7 @@
 #ifndef WRIT_ISSUER_API_GRPC_API_H_
 #define WRIT_ISSUER_API_GRPC_API_H_
 
+#include <atomic>
 #include <memory>
 
 #include "absl/status/statusor.h"
@@ -62,11 +63,20 @@ class GrpcApi {
   ~GrpcApi();
 
   int port() const { return port_; }
-  // Stop stops accepting and waits up to `grace` for calls in flight.
+  // Stop stops accepting and waits up to `grace` for calls in flight, then
+  // cancels the rest and waits until every call is finished. Work still
+  // queued on the pool (certificate issuance, token exchanges waiting to
+  // fetch keys) is answered UNAVAILABLE ("temporarily_unavailable") without
+  // being attested, issued or recorded; work already running finishes.
   void Stop(absl::Duration grace = absl::Seconds(10));
 
  private:
+  friend class GrpcApiTestPeer;  // tests: the pool
+
   GrpcApi() = default;
+  // stopping_: set by Stop before the server shuts down; queued pool work
+  // reads it (grpc_internal::FinishIfAbandoned).
+  std::atomic<bool> stopping_{false};
   // pool_: where TokenService and CertificateService run what may block.
   // After Stop() no call is left to submit to it or be answered by it.
   std::unique_ptr<WorkPool> pool_;

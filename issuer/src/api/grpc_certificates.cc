@@ -2,6 +2,7 @@
 // writ.v1.KeyService: translation only.
 
 #include <algorithm>
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -70,12 +71,14 @@ void ToProto(const CertificateResult& r, v1::SshCertificateResponse* out) {
 // again once the decision is handed to the ledger, and the call is finished
 // from the ledger's thread once the record is durable. A full pool is
 // UNAVAILABLE ("temporarily_unavailable") at once, nothing decided or
-// recorded. GetTrustBundle only reads a snapshot, and answers inline.
+// recorded; so is issuance that reaches a pool thread once `stopping_` is
+// set or its call is cancelled. GetTrustBundle only reads a snapshot, and
+// answers inline.
 class CertificateServiceImpl final : public v1::CertificateService::CallbackService {
  public:
   CertificateServiceImpl(const CertificateExchange* exchange, const KeyManager* keys,
-                         WorkPool* pool)
-      : exchange_(exchange), keys_(keys), pool_(pool) {}
+                         WorkPool* pool, const std::atomic<bool>* stopping)
+      : exchange_(exchange), keys_(keys), pool_(pool), stopping_(stopping) {}
 
   grpc::ServerUnaryReactor* MintX509Svid(grpc::CallbackServerContext* ctx,
                                          const v1::MintX509SvidRequest* in,
@@ -164,12 +167,12 @@ class CertificateServiceImpl final : public v1::CertificateService::CallbackServ
   // Issue runs `start` (an Async method of the exchange, bound to its request)
   // on the pool and finishes the call with what it answers: `out` filled on
   // success, the status and "writ-oauth-error" otherwise, "writ-request-id"
-  // always.
+  // naming the record. A full pool is UNAVAILABLE with no request id: there
+  // is no record to name (as HTTP's 503); so is a call abandoned before its
+  // turn on the pool (FinishIfAbandoned).
   template <typename Response, typename Start>
   grpc::ServerUnaryReactor* Issue(grpc::CallbackServerContext* ctx, Response* out, Start start) {
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-    // Small and copyable: a copy rides in the task, and this one answers when
-    // the pool refuses the task (which drops it).
     auto done = [ctx, reactor, out](CertificateResult r) {
       ctx->AddTrailingMetadata("writ-request-id", r.request_id);
       if (!r.status.ok()) return reactor->Finish(Fail(ctx, r.status, r.oauth_error));
@@ -177,22 +180,22 @@ class CertificateServiceImpl final : public v1::CertificateService::CallbackServ
       reactor->Finish(grpc::Status::OK);
     };
     RequestContext context{"grpc", PeerAddress(ctx->peer())};
-    if (pool_->TrySubmit([start = std::move(start), context = std::move(context), done]() mutable {
+    if (pool_->TrySubmit([ctx, reactor, stopping = stopping_, start = std::move(start),
+                          context = std::move(context), done = std::move(done)]() mutable {
+          if (FinishIfAbandoned(ctx, reactor, *stopping)) return;
           std::move(start)(context, CertificateDone(std::move(done)));
         })) {
       return reactor;
     }
-    CertificateResult busy;
-    busy.request_id = NewRequestId();
-    busy.status = absl::UnavailableError("the issuer is busy; retry in a moment");
-    busy.oauth_error = "temporarily_unavailable";
-    done(std::move(busy));
+    reactor->Finish(Fail(ctx, absl::UnavailableError("the issuer is busy; retry in a moment"),
+                         "temporarily_unavailable"));
     return reactor;
   }
 
   const CertificateExchange* exchange_;
   const KeyManager* keys_;
   WorkPool* pool_;
+  const std::atomic<bool>* stopping_;
 };
 
 class KeyServiceImpl final : public v1::KeyService::Service {
@@ -281,8 +284,9 @@ absl::StatusOr<SvidRenewalRequest> PeerChainDer(const grpc::ServerContextBase& c
 }
 
 std::unique_ptr<grpc::Service> NewCertificateService(const CertificateExchange* exchange,
-                                                     const KeyManager* keys, WorkPool* pool) {
-  return std::make_unique<CertificateServiceImpl>(exchange, keys, pool);
+                                                     const KeyManager* keys, WorkPool* pool,
+                                                     const std::atomic<bool>* stopping) {
+  return std::make_unique<CertificateServiceImpl>(exchange, keys, pool, stopping);
 }
 
 std::unique_ptr<grpc::Service> NewKeyService(KeyManager* keys) {

@@ -4,9 +4,13 @@
 // CertificateExchange (the exchange fixture), over TLS on loopback: issuance
 // runs on the pool, whose thread is free while the record is written; the
 // call is finished after the record; a refused record or a full pool is
-// UNAVAILABLE with no certificate.
+// UNAVAILABLE with no certificate, and so is issuance still queued when the
+// server stops, which is not even attested. Client threads are jthreads: an
+// ASSERT that fails joins them (every call has a deadline) rather than
+// terminating the binary.
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -19,10 +23,10 @@
 #include "gtest/gtest.h"
 #include "issuer/src/api/grpc_api.h"
 #include "issuer/src/api/grpc_services.h"
-#include "issuer/src/api/pool_blocker.h"
 #include "issuer/src/exchange/certificate_exchange_fixture.h"
 #include "issuer/src/mint/ssh_cert_minter.h"
 #include "tests/testing/fake_key_manager.h"
+#include "tests/testing/pool_blocker.h"
 #include "writ/crypto/keys.h"
 #include "writ/v1/writ.grpc.pb.h"
 #include "writ/x509/certificate.h"
@@ -168,7 +172,7 @@ class CertificateServiceTest : public CertificateExchangeTest {
     ssl.pem_key_cert_pairs.push_back({*PrivateKeyToPem(key->get()), server_cert_pem_});
     ssl.client_certificate_request = GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_BUT_DONT_VERIFY;
 
-    service_ = NewCertificateService(exchange_.get(), &keys_, &pool_);
+    service_ = NewCertificateService(exchange_.get(), &keys_, &pool_, &stopping_);
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", grpc::SslServerCredentials(ssl), &port_);
     builder.RegisterService(service_.get());
@@ -178,7 +182,7 @@ class CertificateServiceTest : public CertificateExchangeTest {
     stub_ = v1::CertificateService::NewStub(Channel());
   }
   void TearDown() override {
-    blocker_.Unblock();
+    EXPECT_TRUE(blocker_.Unblock());
     ledger_->Release(absl::UnavailableError("test over"));
     if (server_ != nullptr) server_->Shutdown();
   }
@@ -234,16 +238,22 @@ class CertificateServiceTest : public CertificateExchangeTest {
     return CallRpc([&](grpc::ClientContext* c) { return stub->RenewX509Svid(c, req, out); });
   }
 
-  static void ExpectUnavailableWithoutACertificate(const Call& call) {
+  // ExpectUnavailableWithoutACertificate checks an UNAVAILABLE
+  // temporarily_unavailable, with a request id when the exchange took the
+  // request on (`exchange_answered`), without one when it never did.
+  static void ExpectUnavailableWithoutACertificate(const Call& call,
+                                                   bool exchange_answered = true) {
     EXPECT_EQ(call.status.error_code(), grpc::StatusCode::UNAVAILABLE)
         << call.status.error_message();
     EXPECT_EQ(call.oauth_error, "temporarily_unavailable");
-    EXPECT_FALSE(call.request_id.empty());
+    EXPECT_EQ(call.request_id.empty(), !exchange_answered) << call.request_id;
   }
 
   // One worker and one queue slot: a PoolBlocker fills it.
   WorkPool pool_{1, 1};
-  PoolBlocker blocker_{&pool_};
+  test::PoolBlocker blocker_{&pool_};
+  // What GrpcApi::Stop sets before it shuts the server down.
+  std::atomic<bool> stopping_{false};
   std::string server_cert_pem_;
   std::unique_ptr<grpc::Service> service_;
   std::unique_ptr<grpc::Server> server_;
@@ -256,14 +266,15 @@ TEST_F(CertificateServiceTest, SvidCallIsFinishedAfterItsRecordAndThePoolThreadI
   v1::X509SvidResponse out;
   Call call;
   absl::Notification finished;
-  std::thread client([&] {
+  std::jthread client([&] {
     call = MintSvid(&out);
     finished.Notify();
   });
-  std::vector<LedgerRecord> held = ledger_->WaitHeld(1);
+  ASSERT_TRUE(ledger_->WaitHeld(1));
+  std::vector<LedgerRecord> held = ledger_->Held();
   // The decision waits for the ledger; neither the pool's only thread nor the
   // call's answer does anything meanwhile.
-  EXPECT_TRUE(PoolBlocker::IsFree(&pool_));
+  ASSERT_TRUE(test::PoolBlocker::IsFree(&pool_));
   EXPECT_FALSE(finished.HasBeenNotified());
   EXPECT_THAT(Records(), IsEmpty());
 
@@ -286,9 +297,10 @@ TEST_F(CertificateServiceTest, SshCallIsFinishedAfterItsRecord) {
   ledger_->Hold();
   v1::SshCertificateResponse out;
   Call call;
-  std::thread client([&] { call = MintSsh(&out); });
-  std::vector<LedgerRecord> held = ledger_->WaitHeld(1);
-  EXPECT_TRUE(PoolBlocker::IsFree(&pool_));
+  std::jthread client([&] { call = MintSsh(&out); });
+  ASSERT_TRUE(ledger_->WaitHeld(1));
+  std::vector<LedgerRecord> held = ledger_->Held();
+  ASSERT_TRUE(test::PoolBlocker::IsFree(&pool_));
   ledger_->Release(absl::OkStatus());
   client.join();
   ASSERT_TRUE(call.status.ok()) << call.status.error_message();
@@ -303,10 +315,11 @@ TEST_F(CertificateServiceTest, RenewalReadsTheClientCertificateAndIsFinishedAfte
   ledger_->Hold();
   v1::X509SvidResponse out;
   Call call;
-  std::thread client([&] { call = Renew(&presented, &out); });
-  std::vector<LedgerRecord> held = ledger_->WaitHeld(1);
+  std::jthread client([&] { call = Renew(&presented, &out); });
+  ASSERT_TRUE(ledger_->WaitHeld(1));
+  std::vector<LedgerRecord> held = ledger_->Held();
   EXPECT_FALSE(held[0].renewed_from.empty());
-  EXPECT_TRUE(PoolBlocker::IsFree(&pool_));
+  ASSERT_TRUE(test::PoolBlocker::IsFree(&pool_));
   ledger_->Release(absl::OkStatus());
   client.join();
   ASSERT_TRUE(call.status.ok()) << call.status.error_message();
@@ -318,8 +331,8 @@ TEST_F(CertificateServiceTest, RefusedRecordIsUnavailableWithoutACertificate) {
   ledger_->Hold();
   v1::X509SvidResponse svid;
   Call svid_call;
-  std::thread client([&] { svid_call = MintSvid(&svid); });
-  ledger_->WaitHeld(1);
+  std::jthread client([&] { svid_call = MintSvid(&svid); });
+  ASSERT_TRUE(ledger_->WaitHeld(1));
   ledger_->Release(absl::UnavailableError("disk full"));
   client.join();
   ExpectUnavailableWithoutACertificate(svid_call);
@@ -333,28 +346,55 @@ TEST_F(CertificateServiceTest, RefusedRecordIsUnavailableWithoutACertificate) {
   ExpectUnavailableWithoutACertificate(ssh_call);
   EXPECT_THAT(ssh_call.status.error_message(), HasSubstr("disk full"));
   EXPECT_TRUE(ssh.certificate().empty());
-  EXPECT_THAT(attestor_.forgotten, ElementsAre(kWorkload, kWorkload));
+  EXPECT_THAT(attestor_.Forgotten(), ElementsAre(kWorkload, kWorkload));
   EXPECT_THAT(Records(), IsEmpty());
 }
 
 TEST_F(CertificateServiceTest, FullPoolIsUnavailableAndNothingIsDecidedOrRecorded) {
   Svid presented = IssueSvid();
-  const int attested = attestor_.calls;
+  const int attested = attestor_.Calls();
   const size_t recorded = Records().size();
   ASSERT_TRUE(blocker_.Block());
   v1::X509SvidResponse svid, renewed;
   v1::SshCertificateResponse ssh;
   for (const Call& call : {MintSvid(&svid), MintSsh(&ssh), Renew(&presented, &renewed)}) {
-    ExpectUnavailableWithoutACertificate(call);
+    ExpectUnavailableWithoutACertificate(call, /*exchange_answered=*/false);
     EXPECT_THAT(call.status.error_message(), HasSubstr("busy"));
   }
   EXPECT_TRUE(svid.x509_svid_pem().empty());
   EXPECT_TRUE(renewed.x509_svid_pem().empty());
   EXPECT_TRUE(ssh.certificate().empty());
-  EXPECT_EQ(attestor_.calls, attested);
-  blocker_.Unblock();
-  EXPECT_TRUE(PoolBlocker::IsFree(&pool_));
+  EXPECT_EQ(attestor_.Calls(), attested);
   EXPECT_EQ(Records().size(), recorded);
+
+  // The refusals were the pool's: with it free again, the same call succeeds.
+  ASSERT_TRUE(blocker_.Unblock());
+  v1::X509SvidResponse later;
+  Call after = MintSvid(&later);
+  ASSERT_TRUE(after.status.ok()) << after.status.error_message();
+  EXPECT_EQ(later.spiffe_id(), kSpiffeId);
+  EXPECT_EQ(Records().size(), recorded + 1);
+}
+
+TEST_F(CertificateServiceTest, IssuanceQueuedWhenTheServerStopsIsRefusedWithoutAttesting) {
+  ASSERT_TRUE(blocker_.HoldThread());
+  v1::X509SvidResponse out;
+  Call call;
+  bool queued = false;
+  {
+    std::jthread client([&] { call = MintSvid(&out); });
+    // The issuance waits behind the held thread when the server begins to
+    // stop (GrpcApi::Stop sets the flag before it shuts the server down).
+    queued = pool_.WaitForQueuedForTesting(1, kWaitTimeout);
+    stopping_ = true;
+    EXPECT_TRUE(blocker_.Unblock());
+  }  // the call is answered
+  ASSERT_TRUE(queued);
+  ExpectUnavailableWithoutACertificate(call, /*exchange_answered=*/false);
+  EXPECT_THAT(call.status.error_message(), HasSubstr("shutting down"));
+  EXPECT_TRUE(out.x509_svid_pem().empty());
+  EXPECT_EQ(attestor_.Calls(), 0);  // no one-time token spent
+  EXPECT_THAT(Records(), IsEmpty());
 }
 
 TEST_F(CertificateServiceTest, RefusalsBeforeTheExchangeAreAnsweredWithoutARecord) {
@@ -374,7 +414,7 @@ TEST_F(CertificateServiceTest, RefusalsBeforeTheExchangeAreAnsweredWithoutARecor
   Call unhealthy = MintSvid(&out);
   ExpectUnavailableWithoutACertificate(unhealthy);
   EXPECT_THAT(unhealthy.status.error_message(), HasSubstr("cannot record"));
-  EXPECT_EQ(attestor_.calls, 0);
+  EXPECT_EQ(attestor_.Calls(), 0);
   EXPECT_THAT(Records(), IsEmpty());
 }
 
@@ -416,7 +456,9 @@ TEST_F(CertificateServiceTest, TrustBundleIsAnsweredInline) {
 // is no bundle to give.
 TEST(CertificateServiceWithoutStagesTest, AnswersUnimplementedOrUnavailable) {
   WorkPool pool(1, 1);
-  std::unique_ptr<grpc::Service> service = NewCertificateService(nullptr, nullptr, &pool);
+  std::atomic<bool> stopping{false};
+  std::unique_ptr<grpc::Service> service =
+      NewCertificateService(nullptr, nullptr, &pool, &stopping);
   grpc::ServerBuilder builder;
   builder.RegisterService(service.get());
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();

@@ -6,6 +6,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,6 +31,17 @@ grpc::Status Fail(grpc::ServerContextBase* ctx, const absl::Status& s, absl::str
 // for anyone else.
 grpc::Status OperatorOnly(grpc::ServerContext* ctx, absl::string_view what);
 
+// FinishIfAbandoned is for pool work, before it attests anything: when the
+// server is stopping (`stopping`, which GrpcApi::Stop sets before shutting
+// the server down) or the call is cancelled (the client went away, its
+// deadline passed, or shutdown's grace ran out), it finishes the call with
+// UNAVAILABLE, "temporarily_unavailable" and no request id (nothing is
+// recorded), and returns true: the work must then not run. Issuing would
+// spend a one-time token and record a credential nobody receives. False,
+// the call untouched, otherwise. Thread-safe.
+bool FinishIfAbandoned(grpc::CallbackServerContext* ctx, grpc::ServerUnaryReactor* reactor,
+                       const std::atomic<bool>& stopping);
+
 // PeerChainDer reads the call's TLS client certificate chain into a renewal
 // request (peer_chain_der, leaf first, DER; or peer_certificate_error when
 // gRPC's PEM of the leaf does not parse, which RenewSvid refuses and
@@ -51,9 +63,12 @@ SvidRenewalRequest PeerChainFromProperties(absl::string_view security_type,
 // UNAVAILABLE) on the callback API. Issuance runs on `pool` (required; a
 // full pool is UNAVAILABLE, "temporarily_unavailable", with nothing
 // recorded), and each call is finished once the ledger has its record.
-// `pool` must outlive the server's calls.
+// Issuance still queued when `stopping` (required) is set, or whose call is
+// cancelled, is answered UNAVAILABLE without attesting or recording (see
+// FinishIfAbandoned). `pool` and `stopping` must outlive the server's calls.
 std::unique_ptr<grpc::Service> NewCertificateService(const CertificateExchange* exchange,
-                                                     const KeyManager* keys, WorkPool* pool);
+                                                     const KeyManager* keys, WorkPool* pool,
+                                                     const std::atomic<bool>* stopping);
 
 // NewKeyService serves writ.v1.KeyService (operator-only) with `keys`.
 std::unique_ptr<grpc::Service> NewKeyService(KeyManager* keys);

@@ -2,7 +2,9 @@
 // real CertificateExchange (the exchange fixture): the pool thread is free
 // while the record is written, the answer follows the record, a refused
 // record or a full pool is 503 with no certificate, and the decoding
-// refusals are answered without a record.
+// refusals are answered without a record. Client threads are jthreads: an
+// ASSERT that fails joins them (every request has a timeout) rather than
+// terminating the binary.
 #include "issuer/src/api/http_certificates.h"
 
 #include <memory>
@@ -14,10 +16,10 @@
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "issuer/src/api/pool_blocker.h"
 #include "issuer/src/exchange/certificate_exchange_fixture.h"
 #include "issuer/src/http/http_test_util.h"
 #include "issuer/src/mint/ssh_cert_minter.h"
+#include "tests/testing/pool_blocker.h"
 
 namespace writ::issuer {
 namespace {
@@ -42,7 +44,7 @@ class HttpCertificatesTest : public CertificateExchangeTest {
     server_->Start();
   }
   void TearDown() override {
-    blocker_.Unblock();
+    EXPECT_TRUE(blocker_.Unblock());
     ledger_->Release(absl::UnavailableError("test over"));
     server_->Stop();
   }
@@ -79,7 +81,7 @@ class HttpCertificatesTest : public CertificateExchangeTest {
 
   // One worker and one queue slot: a PoolBlocker fills it.
   WorkPool pool_{1, 1};
-  PoolBlocker blocker_{&pool_};
+  test::PoolBlocker blocker_{&pool_};
   std::unique_ptr<http::HttpServer> server_;
 };
 
@@ -87,13 +89,14 @@ TEST_F(HttpCertificatesTest, SvidIsAnsweredAfterItsRecordAndThePoolThreadIsFreeM
   ledger_->Hold();
   CurlResult res;
   absl::Notification answered;
-  std::thread client([&] {
+  std::jthread client([&] {
     res = Post(kSvidPath, Csr());
     answered.Notify();
   });
-  std::vector<LedgerRecord> held = ledger_->WaitHeld(1);
+  ASSERT_TRUE(ledger_->WaitHeld(1));
+  std::vector<LedgerRecord> held = ledger_->Held();
   // The decision waits for the ledger, but the only pool thread does not.
-  EXPECT_TRUE(PoolBlocker::IsFree(&pool_));
+  ASSERT_TRUE(test::PoolBlocker::IsFree(&pool_));
   EXPECT_FALSE(answered.HasBeenNotified());
   EXPECT_THAT(Records(), IsEmpty());
 
@@ -114,9 +117,10 @@ TEST_F(HttpCertificatesTest, SshCertificateIsAnsweredAfterItsRecord) {
   AllowSsh();
   ledger_->Hold();
   CurlResult res;
-  std::thread client([&] { res = PostSsh(); });
-  std::vector<LedgerRecord> held = ledger_->WaitHeld(1);
-  EXPECT_TRUE(PoolBlocker::IsFree(&pool_));
+  std::jthread client([&] { res = PostSsh(); });
+  ASSERT_TRUE(ledger_->WaitHeld(1));
+  std::vector<LedgerRecord> held = ledger_->Held();
+  ASSERT_TRUE(test::PoolBlocker::IsFree(&pool_));
   ledger_->Release(absl::OkStatus());
   client.join();
   EXPECT_EQ(res.status, 200) << res.body;
@@ -128,8 +132,8 @@ TEST_F(HttpCertificatesTest, SshCertificateIsAnsweredAfterItsRecord) {
 TEST_F(HttpCertificatesTest, RefusedRecordIs503WithoutACertificate) {
   ledger_->Hold();
   CurlResult svid;
-  std::thread client([&] { svid = Post(kSvidPath, Csr()); });
-  ledger_->WaitHeld(1);
+  std::jthread client([&] { svid = Post(kSvidPath, Csr()); });
+  ASSERT_TRUE(ledger_->WaitHeld(1));
   ledger_->Release(absl::UnavailableError("disk full"));
   client.join();
   Expect503WithoutACertificate(svid);
@@ -141,7 +145,7 @@ TEST_F(HttpCertificatesTest, RefusedRecordIs503WithoutACertificate) {
   CurlResult ssh = PostSsh();
   Expect503WithoutACertificate(ssh);
   EXPECT_THAT(ssh.body, HasSubstr("disk full"));
-  EXPECT_THAT(attestor_.forgotten, ElementsAre(kWorkload, kWorkload));
+  EXPECT_THAT(attestor_.Forgotten(), ElementsAre(kWorkload, kWorkload));
   EXPECT_THAT(Records(), IsEmpty());
 }
 
@@ -150,11 +154,17 @@ TEST_F(HttpCertificatesTest, FullPoolIs503AndNothingIsDecidedOrRecorded) {
   for (const CurlResult& r : {Post(kSvidPath, Csr()), PostSsh()}) {
     Expect503WithoutACertificate(r);
     EXPECT_THAT(r.body, HasSubstr("busy"));
+    EXPECT_EQ(r.headers.count("x-request-id"), 0u);  // no record to name
   }
-  EXPECT_EQ(attestor_.calls, 0);
-  blocker_.Unblock();
-  EXPECT_TRUE(PoolBlocker::IsFree(&pool_));
+  EXPECT_EQ(attestor_.Calls(), 0);
   EXPECT_THAT(Records(), IsEmpty());
+
+  // The refusals were the pool's: with it free again, the same request succeeds.
+  ASSERT_TRUE(blocker_.Unblock());
+  CurlResult after = Post(kSvidPath, Csr());
+  EXPECT_EQ(after.status, 200) << after.body;
+  EXPECT_EQ(RecordOf(after.headers["x-request-id"]).decision, "allow");
+  EXPECT_EQ(Records().size(), 1u);
 }
 
 TEST_F(HttpCertificatesTest, DecodingRefusalsAreAnsweredWithoutARecord) {
@@ -176,7 +186,7 @@ TEST_F(HttpCertificatesTest, DecodingRefusalsAreAnsweredWithoutARecord) {
     EXPECT_EQ(get.status, 405);
     EXPECT_EQ(get.headers["allow"], "POST");
   }
-  EXPECT_EQ(attestor_.calls, 0);
+  EXPECT_EQ(attestor_.Calls(), 0);
   EXPECT_THAT(Records(), IsEmpty());
 }
 
@@ -195,7 +205,7 @@ TEST_F(HttpCertificatesTest, ExchangeRefusalsKeepTheirStatusAndAreRecordedFirst)
   ledger_->unhealthy = true;
   CurlResult unhealthy = Post(kSvidPath, Csr());
   Expect503WithoutACertificate(unhealthy);
-  EXPECT_EQ(attestor_.calls, 1);  // only the denial was attested
+  EXPECT_EQ(attestor_.Calls(), 1);  // only the denial was attested
   EXPECT_EQ(Records().size(), 1u);
 }
 

@@ -37,6 +37,17 @@ size_t WorkPool::DropQueued() {
   return dropped.size();  // destroyed here, outside the lock
 }
 
+bool WorkPool::WaitForQueuedForTesting(size_t n, absl::Duration timeout) {
+  struct Want {
+    const std::deque<Task>* queue;
+    size_t n;
+  } want{&queue_, n};
+  absl::MutexLock lock(&mu_);
+  return mu_.AwaitWithTimeout(absl::Condition(
+                                  +[](Want* w) { return w->queue->size() >= w->n; }, &want),
+                              timeout);
+}
+
 void WorkPool::Run() {
   pthread_setname_np(pthread_self(), "writ-pool");
   for (;;) {

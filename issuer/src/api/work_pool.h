@@ -23,6 +23,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 
 namespace writ::issuer {
 
@@ -45,6 +46,11 @@ class WorkPool {
   // returns how many: for a transport that has stopped and whose answers
   // would go nowhere. Never for a task that must run to release something.
   size_t DropQueued();
+
+  // WaitForQueuedForTesting waits up to `timeout` until at least `n` tasks
+  // wait for a thread, and returns whether they do: for tests that must know
+  // a task is queued (not yet running) before they act.
+  bool WaitForQueuedForTesting(size_t n, absl::Duration timeout);
 
  private:
   void Run();

@@ -83,6 +83,23 @@ TEST(WorkPoolTest, DropQueuedDiscardsWaitingTasksButNotTheRunningOne) {
   EXPECT_EQ(ran.load(), 1);
 }
 
+TEST(WorkPoolTest, WaitForQueuedSeesTasksWaitingForAThread) {
+  absl::Notification release;
+  absl::Notification started;
+  WorkPool pool(1, 10);
+  ASSERT_TRUE(pool.TrySubmit([&] {
+    started.Notify();
+    release.WaitForNotification();
+  }));
+  ASSERT_TRUE(started.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  // The running task is not queued.
+  EXPECT_FALSE(pool.WaitForQueuedForTesting(1, absl::ZeroDuration()));
+  ASSERT_TRUE(pool.TrySubmit([] {}));
+  EXPECT_TRUE(pool.WaitForQueuedForTesting(1, absl::Seconds(10)));
+  EXPECT_FALSE(pool.WaitForQueuedForTesting(2, absl::ZeroDuration()));
+  release.Notify();
+}
+
 TEST(WorkPoolTest, MoveOnlyTasksAreAccepted) {
   std::atomic<int> got{0};
   {

@@ -154,6 +154,8 @@ Issuance::~Issuance() {
 }
 
 void Issuance::Reject(absl::Status status, const char* oauth_error) {
+  assert(!answered_ && "a certificate request was answered twice");
+  if (answered_) return;  // without asserts: `done_` is spent, drop the second answer
   answered_ = true;
   out_.status = std::move(status);
   out_.oauth_error = oauth_error;
@@ -181,6 +183,8 @@ bool Issuance::Precheck(bool enabled, const char* off_message,
 }
 
 void Issuance::Finish(absl::Status status, const char* oauth_error) {
+  assert(!answered_ && "a certificate request was answered twice");
+  if (answered_) return;
   if (!status.ok()) {
     rec_.decision = "deny";
     rec_.error = oauth_error;

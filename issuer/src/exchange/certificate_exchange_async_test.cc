@@ -74,7 +74,8 @@ TEST_F(CertificateExchangeAsyncTest, IssueSvidAsyncAnswersOnlyOnceTheLedgerHasTh
   exchange_->IssueSvidAsync(SvidRequest(), {"http", "10.0.0.1"}, answers.Done());
   // Minted, but not answered before it is recorded.
   EXPECT_EQ(answers.calls, 0);
-  std::vector<LedgerRecord> held = ledger_->WaitHeld(1);
+  ASSERT_TRUE(ledger_->WaitHeld(1));
+  std::vector<LedgerRecord> held = ledger_->Held();
   ASSERT_EQ(held.size(), 1u);
   EXPECT_EQ(held[0].decision, "allow");
   EXPECT_FALSE(held[0].jti.empty());
@@ -90,7 +91,7 @@ TEST_F(CertificateExchangeAsyncTest, IssueSvidAsyncAnswersOnlyOnceTheLedgerHasTh
   LedgerRecord rec = RecordOf(res.request_id);
   EXPECT_EQ(rec.jti, res.svid->serial_hex);
   EXPECT_EQ(rec.credential_sha256, res.svid->sha256_fingerprint_hex);
-  EXPECT_THAT(attestor_.forgotten, IsEmpty());
+  EXPECT_THAT(attestor_.Forgotten(), IsEmpty());
 }
 
 TEST_F(CertificateExchangeAsyncTest, DoneRunsOnTheLedgersThreadAfterTheRecordIsDurable) {
@@ -105,7 +106,7 @@ TEST_F(CertificateExchangeAsyncTest, DoneRunsOnTheLedgersThreadAfterTheRecordIsD
     res = std::move(r);
     answered.Notify();
   });
-  answered.WaitForNotification();
+  ASSERT_TRUE(answered.WaitForNotificationWithTimeout(kWaitTimeout));
   ASSERT_TRUE(res.status.ok()) << res.status;
   EXPECT_NE(answered_on, std::this_thread::get_id());
   EXPECT_TRUE(found_in_done);
@@ -115,9 +116,9 @@ TEST_F(CertificateExchangeAsyncTest, RefusedSvidRecordMeansUnavailableAndNoSvid)
   ledger_->Hold();
   Answers answers;
   exchange_->IssueSvidAsync(SvidRequest(), {"http", "10.0.0.1"}, answers.Done());
-  ledger_->WaitHeld(1);
+  ASSERT_TRUE(ledger_->WaitHeld(1));
   EXPECT_EQ(answers.calls, 0);
-  EXPECT_THAT(attestor_.forgotten, IsEmpty());  // not before the ledger has answered
+  EXPECT_THAT(attestor_.Forgotten(), IsEmpty());  // not before the ledger has answered
 
   ledger_->Release(absl::UnavailableError("disk full"));
   ASSERT_EQ(answers.calls, 1);
@@ -131,7 +132,7 @@ TEST_F(CertificateExchangeAsyncTest, RefusedSvidRecordMeansUnavailableAndNoSvid)
   EXPECT_TRUE(res.chain_pem.empty());
   EXPECT_TRUE(res.bundle_pem.empty());
   EXPECT_TRUE(res.rule.empty());
-  EXPECT_THAT(attestor_.forgotten, ElementsAre(kWorkload));
+  EXPECT_THAT(attestor_.Forgotten(), ElementsAre(kWorkload));
   EXPECT_THAT(Records(), IsEmpty());
 }
 
@@ -141,7 +142,8 @@ TEST_F(CertificateExchangeAsyncTest, DenialWhoseRecordFailsIsAlsoUnavailable) {
   ledger_->Hold();
   Answers answers;
   exchange_->IssueSvidAsync(SvidRequest(), {"http", "10.0.0.1"}, answers.Done());
-  std::vector<LedgerRecord> held = ledger_->WaitHeld(1);
+  ASSERT_TRUE(ledger_->WaitHeld(1));
+  std::vector<LedgerRecord> held = ledger_->Held();
   EXPECT_EQ(held[0].decision, "deny");
   EXPECT_EQ(held[0].error, "access_denied");
   ledger_->Release(absl::UnavailableError("disk full"));
@@ -149,7 +151,7 @@ TEST_F(CertificateExchangeAsyncTest, DenialWhoseRecordFailsIsAlsoUnavailable) {
   EXPECT_EQ(answers.result->status.code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(answers.result->oauth_error, "temporarily_unavailable");
   // Our outage, not the caller's denial: the one-time token is released.
-  EXPECT_THAT(attestor_.forgotten, ElementsAre(kWorkload));
+  EXPECT_THAT(attestor_.Forgotten(), ElementsAre(kWorkload));
 }
 
 TEST_F(CertificateExchangeAsyncTest, RecordedDenialIsAnsweredAfterItsRecord) {
@@ -157,7 +159,7 @@ TEST_F(CertificateExchangeAsyncTest, RecordedDenialIsAnsweredAfterItsRecord) {
   Answers answers;
   exchange_->IssueSvidAsync(SvidRequest("forged"), {"http", "10.0.0.1"}, answers.Done());
   EXPECT_EQ(answers.calls, 0);
-  ledger_->WaitHeld(1);
+  ASSERT_TRUE(ledger_->WaitHeld(1));
   ledger_->Release(absl::OkStatus());
   ASSERT_EQ(answers.calls, 1);
   EXPECT_EQ(answers.result->status.code(), absl::StatusCode::kUnauthenticated);
@@ -194,8 +196,8 @@ TEST_F(CertificateExchangeAsyncTest, RequestsRefusedBeforeTheLedgerAreAnsweredAt
   EXPECT_EQ(unhealthy.result->status.code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(unhealthy.result->oauth_error, "temporarily_unavailable");
 
-  EXPECT_EQ(attestor_.calls, 0);
-  EXPECT_THAT(ledger_->WaitHeld(0), IsEmpty());
+  EXPECT_EQ(attestor_.Calls(), 0);
+  EXPECT_THAT(ledger_->Held(), IsEmpty());  // nothing reached the ledger
   ledger_->unhealthy = false;
   ledger_->Release(absl::OkStatus());
   EXPECT_THAT(Records(), IsEmpty());
@@ -208,7 +210,8 @@ TEST_F(CertificateExchangeAsyncTest, RenewSvidAsyncAnswersOnlyOnceTheLedgerHasTh
   Answers answers;
   exchange_->RenewSvidAsync(RenewalRequest(leaf), {"grpc", "10.0.0.2"}, answers.Done());
   EXPECT_EQ(answers.calls, 0);
-  std::vector<LedgerRecord> held = ledger_->WaitHeld(1);
+  ASSERT_TRUE(ledger_->WaitHeld(1));
+  std::vector<LedgerRecord> held = ledger_->Held();
   EXPECT_EQ(held[0].decision, "allow");
   EXPECT_FALSE(held[0].renewed_from.empty());
   ledger_->Release(absl::OkStatus());
@@ -228,7 +231,7 @@ TEST_F(CertificateExchangeAsyncTest, RefusedRenewalRecordMeansUnavailableAndNoSv
   ledger_->Hold();
   Answers answers;
   exchange_->RenewSvidAsync(RenewalRequest(leaf), {"grpc", "10.0.0.2"}, answers.Done());
-  ledger_->WaitHeld(1);
+  ASSERT_TRUE(ledger_->WaitHeld(1));
   ledger_->Release(absl::UnavailableError("disk full"));
   ASSERT_EQ(answers.calls, 1);
   EXPECT_EQ(answers.result->status.code(), absl::StatusCode::kUnavailable);
@@ -236,7 +239,7 @@ TEST_F(CertificateExchangeAsyncTest, RefusedRenewalRecordMeansUnavailableAndNoSv
   EXPECT_FALSE(answers.result->svid.has_value());
   EXPECT_TRUE(answers.result->bundle_pem.empty());
   // Nothing was attested for a renewal, so nothing is released.
-  EXPECT_THAT(attestor_.forgotten, IsEmpty());
+  EXPECT_THAT(attestor_.Forgotten(), IsEmpty());
   EXPECT_EQ(Records().size(), before);
 }
 
@@ -246,7 +249,8 @@ TEST_F(CertificateExchangeAsyncTest, IssueSshAsyncAnswersOnlyOnceTheLedgerHasThe
   Answers answers;
   exchange_->IssueSshAsync(SshRequest(), {"http", "10.0.0.1"}, answers.Done());
   EXPECT_EQ(answers.calls, 0);
-  std::vector<LedgerRecord> held = ledger_->WaitHeld(1);
+  ASSERT_TRUE(ledger_->WaitHeld(1));
+  std::vector<LedgerRecord> held = ledger_->Held();
   EXPECT_EQ(held[0].credential_kind, "ssh");
   EXPECT_EQ(held[0].decision, "allow");
   ledger_->Release(absl::OkStatus());
@@ -264,7 +268,7 @@ TEST_F(CertificateExchangeAsyncTest, RefusedSshRecordMeansUnavailableAndNoCertif
   ledger_->Hold();
   Answers answers;
   exchange_->IssueSshAsync(SshRequest(), {"http", "10.0.0.1"}, answers.Done());
-  ledger_->WaitHeld(1);
+  ASSERT_TRUE(ledger_->WaitHeld(1));
   ledger_->Release(absl::UnavailableError("disk full"));
   ASSERT_EQ(answers.calls, 1);
   const CertificateResult& res = *answers.result;
@@ -274,7 +278,7 @@ TEST_F(CertificateExchangeAsyncTest, RefusedSshRecordMeansUnavailableAndNoCertif
   EXPECT_THAT(res.principals, IsEmpty());
   EXPECT_TRUE(res.ssh_key_id.empty());
   EXPECT_FALSE(res.request_id.empty());
-  EXPECT_THAT(attestor_.forgotten, ElementsAre(kWorkload));
+  EXPECT_THAT(attestor_.Forgotten(), ElementsAre(kWorkload));
   EXPECT_THAT(Records(), IsEmpty());
 }
 

@@ -14,7 +14,9 @@
 #include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "issuer/src/exchange/certificate_exchange.h"
 #include "issuer/src/ledger/rocksdb_ledger.h"
@@ -26,23 +28,44 @@
 
 namespace writ::issuer {
 
+// kWaitTimeout bounds the fixtures' waits for another thread: generous, as it
+// is reached only when something is broken (then the test fails, not hangs).
+inline constexpr absl::Duration kWaitTimeout = absl::Seconds(10);
+
+// FakeAttestor answers `results` by token, and counts what it is asked. It is
+// called on pool and ledger threads: read the counts through the accessors.
 class FakeAttestor final : public Attestor {
  public:
   absl::StatusOr<AttestedIdentity> Attest(absl::string_view token, KeyFetch) override {
-    absl::MutexLock lock(&mu);
-    ++calls;
+    absl::MutexLock lock(&mu_);
+    ++calls_;
     auto it = results.find(std::string(token));
     if (it == results.end()) return absl::UnauthenticatedError("token issuer \"x\" is not trusted");
     return it->second;
   }
   void Forget(const AttestedIdentity& id) override {
-    absl::MutexLock lock(&mu);
-    forgotten.push_back(id.subject);
+    absl::MutexLock lock(&mu_);
+    forgotten_.push_back(id.subject);
   }
-  absl::Mutex mu;
+
+  // Calls returns how many attestations were asked for.
+  int Calls() const {
+    absl::MutexLock lock(&mu_);
+    return calls_;
+  }
+  // Forgotten returns the subjects released (Attestor::Forget), in order.
+  std::vector<std::string> Forgotten() const {
+    absl::MutexLock lock(&mu_);
+    return forgotten_;
+  }
+
+  // results: set before the exchange runs; not changed while it does.
   std::map<std::string, absl::StatusOr<AttestedIdentity>> results;
-  int calls = 0;
-  std::vector<std::string> forgotten;
+
+ private:
+  mutable absl::Mutex mu_;
+  int calls_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<std::string> forgotten_ ABSL_GUARDED_BY(mu_);
 };
 
 // FakePolicy answers `decision`, and remembers what it was asked.
@@ -99,29 +122,35 @@ class SwitchableLedger final : public Ledger {
     absl::MutexLock lock(&mu_);
     hold_ = true;
   }
-  // WaitHeld waits until `n` appends are held, and returns their records.
-  std::vector<LedgerRecord> WaitHeld(size_t n) {
+  // WaitHeld waits up to kWaitTimeout until at least `n` appends are held;
+  // false when they are not.
+  [[nodiscard]] bool WaitHeld(size_t n) {
     struct Want {
-      const std::vector<Held>* held;
+      const std::vector<HeldAppend>* held;
       size_t n;
     } want{&held_, n};
     absl::MutexLock lock(&mu_);
-    mu_.Await(absl::Condition(
-        +[](Want* w) { return w->held->size() >= w->n; }, &want));
+    return mu_.AwaitWithTimeout(absl::Condition(
+                                    +[](Want* w) { return w->held->size() >= w->n; }, &want),
+                                kWaitTimeout);
+  }
+  // Held returns the records held now, in the order they came.
+  std::vector<LedgerRecord> Held() {
+    absl::MutexLock lock(&mu_);
     std::vector<LedgerRecord> records;
-    for (const Held& h : held_) records.push_back(h.record);
+    for (const HeldAppend& h : held_) records.push_back(h.record);
     return records;
   }
   // Release stops holding and answers every held append with `status`: when
   // OK, the record is written first (so the answer follows the record).
   void Release(absl::Status status) {
-    std::vector<Held> held;
+    std::vector<HeldAppend> held;
     {
       absl::MutexLock lock(&mu_);
       hold_ = false;
       held.swap(held_);
     }
-    for (Held& h : held) {
+    for (HeldAppend& h : held) {
       absl::Status recorded = status.ok() ? db_->Append(h.record) : status;
       std::move(h.done)(recorded);
     }
@@ -131,14 +160,14 @@ class SwitchableLedger final : public Ledger {
   std::atomic<bool> fail_appends{false};
 
  private:
-  struct Held {
+  struct HeldAppend {
     LedgerRecord record;
     AppendDone done;
   };
   std::unique_ptr<RocksDbLedger> db_;
   absl::Mutex mu_;
   bool hold_ ABSL_GUARDED_BY(mu_) = false;
-  std::vector<Held> held_ ABSL_GUARDED_BY(mu_);
+  std::vector<HeldAppend> held_ ABSL_GUARDED_BY(mu_);
 };
 
 inline AttestedIdentity Identity(const std::string& sub, const std::string& claims_json) {

@@ -81,7 +81,11 @@ inline constexpr char kNoCsr[] = "a CSR (PKCS #10, PEM or DER) is required";
 // outage, see Attestor::Forget), and `done`. Every request is answered
 // exactly once, by Reject (at once) or Finish (once the ledger has the
 // record), or by a method that ends in one of them; after that the Issuance
-// holds nothing of the request and only its destructor may run.
+// holds nothing of the request and only its destructor may run. A second
+// answer is a bug: asserted in debug builds, dropped otherwise. An exception
+// escaping the pipeline (a stage that throws) is not supported: the stages
+// report errors as statuses, and neither answer-once nor record-before-answer
+// holds for a request unwound through here.
 class Issuance {
  public:
   using CertificateDone = CertificateExchange::CertificateDone;

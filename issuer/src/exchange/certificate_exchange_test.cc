@@ -146,7 +146,7 @@ TEST_F(CertificateExchangeTest, NoActiveCaIsUnavailableRecordedAndReleasesTheTok
   EXPECT_THAT(res.status.message(), HasSubstr("no active X.509 CA"));
   EXPECT_FALSE(res.svid.has_value());
   EXPECT_THAT(RecordOf(res.request_id).reasons, ElementsAre(HasSubstr("no active X.509 CA")));
-  EXPECT_THAT(attestor_.forgotten, ElementsAre(kWorkload));
+  EXPECT_THAT(attestor_.Forgotten(), ElementsAre(kWorkload));
   keys_.SetX509CaActive(true);
   EXPECT_TRUE(Issue().status.ok());
 }
@@ -163,7 +163,7 @@ TEST_F(CertificateExchangeTest, CsrWithBadSignatureIsInvalidRequestAndRecorded) 
   LedgerRecord rec = RecordOf(res.request_id);
   EXPECT_EQ(rec.error, "invalid_request");
   EXPECT_THAT(rec.reasons, ElementsAre(HasSubstr("proof of possession")));
-  EXPECT_THAT(attestor_.forgotten, IsEmpty());  // the caller's fault: no release
+  EXPECT_THAT(attestor_.Forgotten(), IsEmpty());  // the caller's fault: no release
 }
 
 TEST_F(CertificateExchangeTest, CsrWithWeakRsaKeyIsInvalidRequest) {
@@ -211,7 +211,7 @@ TEST_F(CertificateExchangeTest, MalformedRequestsAreInvalidRequestAndNotRecorded
     EXPECT_EQ(res.status.code(), absl::StatusCode::kInvalidArgument) << res.status;
     EXPECT_EQ(res.oauth_error, "invalid_request");
   }
-  EXPECT_EQ(attestor_.calls, 0);
+  EXPECT_EQ(attestor_.Calls(), 0);
   EXPECT_THAT(Records(), IsEmpty());
 }
 
@@ -231,7 +231,7 @@ TEST_F(CertificateExchangeTest, DisabledKindsAreRefusedBeforeAttesting) {
   CertificateResult cert = exchange_->IssueSsh(ssh, {"http", "10.0.0.1"});
   EXPECT_EQ(cert.status.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(cert.status.message(), HasSubstr("ssh.enabled: false"));
-  EXPECT_EQ(attestor_.calls, 0);
+  EXPECT_EQ(attestor_.Calls(), 0);
   EXPECT_THAT(Records(), IsEmpty());
 }
 
@@ -240,7 +240,7 @@ TEST_F(CertificateExchangeTest, UnhealthyLedgerAnswers503BeforeAttesting) {
   CertificateResult res = Issue();
   EXPECT_EQ(res.status.code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(res.oauth_error, "temporarily_unavailable");
-  EXPECT_EQ(attestor_.calls, 0);
+  EXPECT_EQ(attestor_.Calls(), 0);
 }
 
 TEST_F(CertificateExchangeTest, FailedRecordMeansNoCertificateAndReleasesTheToken) {
@@ -251,7 +251,7 @@ TEST_F(CertificateExchangeTest, FailedRecordMeansNoCertificateAndReleasesTheToke
   EXPECT_FALSE(res.svid.has_value());
   EXPECT_TRUE(res.bundle_pem.empty());
   EXPECT_FALSE(res.request_id.empty());
-  EXPECT_THAT(attestor_.forgotten, ElementsAre(kWorkload));
+  EXPECT_THAT(attestor_.Forgotten(), ElementsAre(kWorkload));
 }
 
 TEST_F(CertificateExchangeTest, RotationSwitchesTheSigningCaAndOldSvidsStayVerifiable) {

@@ -139,7 +139,7 @@ TEST_F(SshExchangeTest, MalformedRequestsAreNotRecorded) {
     EXPECT_EQ(res.status.code(), absl::StatusCode::kInvalidArgument);
     EXPECT_EQ(res.oauth_error, "invalid_request");
   }
-  EXPECT_EQ(attestor_.calls, 0);
+  EXPECT_EQ(attestor_.Calls(), 0);
   EXPECT_THAT(Records(), IsEmpty());
 }
 
@@ -149,7 +149,7 @@ TEST_F(SshExchangeTest, FailedRecordIssuesNothing) {
   EXPECT_EQ(res.status.code(), absl::StatusCode::kUnavailable);
   EXPECT_FALSE(res.ssh.has_value());
   EXPECT_THAT(res.principals, IsEmpty());
-  EXPECT_THAT(attestor_.forgotten, ElementsAre(kWorkload));
+  EXPECT_THAT(attestor_.Forgotten(), ElementsAre(kWorkload));
 }
 
 }  // namespace

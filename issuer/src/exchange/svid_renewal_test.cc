@@ -101,11 +101,11 @@ class SvidRenewalTest : public CertificateExchangeTest {
 TEST_F(SvidRenewalTest, RenewsThePresentedSvidForTheSameIdentity) {
   CertificateResult first = Issue();
   ASSERT_TRUE(first.status.ok()) << first.status;
-  const int attests = attestor_.calls;
+  const int attests = attestor_.Calls();
   clock_.Advance(absl::Minutes(5));
   CertificateResult renewed = Renew({first.svid->certificate_der});
   ASSERT_TRUE(renewed.status.ok()) << renewed.status;
-  EXPECT_EQ(attestor_.calls, attests);  // no attestation
+  EXPECT_EQ(attestor_.Calls(), attests);  // no attestation
   EXPECT_EQ(renewed.svid->spiffe_id, kSpiffeId);
   EXPECT_NE(renewed.svid->serial_hex, first.svid->serial_hex);
   EXPECT_EQ(renewed.svid->not_after, clock_.Now() + absl::Minutes(10));

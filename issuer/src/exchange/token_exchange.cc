@@ -129,8 +129,8 @@ void TokenExchange::Defer(const ExchangeRequest& req, const RequestContext& ctx,
   // answer through a second handle.
   auto shared = std::make_shared<ExchangeDone>(std::move(done));
   if (offload([this, req, ctx, shared] { ExchangeAsync(req, ctx, std::move(*shared)); })) return;
+  // No request id: nothing is recorded, so an id would name no record.
   ExchangeResult out;
-  out.request_id = NewRequestId();
   out.status = absl::UnavailableError("the issuer is busy; retry in a moment");
   out.oauth_error = "temporarily_unavailable";
   std::move (*shared)(std::move(out));

@@ -55,6 +55,9 @@ struct ExchangeResult {
   // invalid_request, invalid_grant, access_denied, invalid_scope,
   // invalid_target, temporarily_unavailable, server_error.
   std::string oauth_error;
+  // request_id is the id of the request (and of its ledger record, when it
+  // has one). Empty when ExchangeNonBlocking's offload refused the exchange:
+  // it was never taken on.
   std::string request_id;
   // Set on success.
   MintedToken minted;
@@ -110,7 +113,7 @@ class TokenExchange {
   // costs no hand-off. When keys must be fetched first it hands the exchange
   // to `offload` (nothing is recorded or remembered yet), where it runs as
   // ExchangeAsync. If `offload` refuses, `done` gets kUnavailable
-  // ("temporarily_unavailable") at once, without a record.
+  // ("temporarily_unavailable") at once, without a record or a request id.
   void ExchangeNonBlocking(const ExchangeRequest& request, const RequestContext& context,
                            ExchangeDone done, Offload offload) const;
 

@@ -21,6 +21,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "tests/integration/issuer_fixture.h"
+#include "tests/testing/grpc_call.h"
 #include "writ/crypto/keys.h"
 #include "writ/crypto/ssl_ptr.h"
 #include "writ/v1/writ.grpc.pb.h"
@@ -137,29 +138,8 @@ class IssuerCertFixture : public IssuerFixture {
   bool grpc_tls_ = false;
 };
 
-// GrpcCall is a finished call's status and trailing metadata.
-struct GrpcCall {
-  grpc::Status status;
-  std::string oauth_error;
-  std::string request_id;
-};
-
-// Call runs `rpc` on a fresh context with a 10 s deadline.
-template <typename Rpc>
-GrpcCall Call(Rpc rpc) {
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  GrpcCall out;
-  out.status = rpc(&ctx);
-  const auto& md = ctx.GetServerTrailingMetadata();
-  auto get = [&md](const char* key) {
-    auto it = md.find(key);
-    return it == md.end() ? std::string() : std::string(it->second.data(), it->second.size());
-  };
-  out.oauth_error = get("writ-oauth-error");
-  out.request_id = get("writ-request-id");
-  return out;
-}
+using test::CallGrpc;
+using test::GrpcCall;
 
 }  // namespace writ::integration
 

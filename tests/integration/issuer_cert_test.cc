@@ -71,7 +71,7 @@ TEST_F(IssuerCertTest, SvidOverHttpVerifiesWithOpensslAndIsRecordedBySerial) {
   get.set_jti(serial);
   v1::LedgerRecord proto;
   GrpcCall call =
-      Call([&](grpc::ClientContext* c) { return ledger_stub_->GetByJti(c, get, &proto); });
+      CallGrpc([&](grpc::ClientContext* c) { return ledger_stub_->GetByJti(c, get, &proto); });
   ASSERT_TRUE(call.status.ok()) << call.status.error_message();
   EXPECT_EQ(proto.signing_key(), rec.signing_key);
   EXPECT_EQ(proto.attested_issuer_name(), "ci");
@@ -192,7 +192,8 @@ TEST_F(IssuerCertTest, SvidOverGrpc) {
   req.set_subject_token(MintCi());
   req.set_csr(w.csr_pem);
   v1::X509SvidResponse resp;
-  GrpcCall call = Call([&](grpc::ClientContext* c) { return certs_->MintX509Svid(c, req, &resp); });
+  GrpcCall call =
+      CallGrpc([&](grpc::ClientContext* c) { return certs_->MintX509Svid(c, req, &resp); });
   ASSERT_TRUE(call.status.ok()) << call.status.error_message();
   EXPECT_EQ(resp.spiffe_id(), kGrantedSubject);
   EXPECT_OK(OpensslVerify(resp.x509_svid_pem(), resp.bundle_pem()));
@@ -204,17 +205,17 @@ TEST_F(IssuerCertTest, SvidOverGrpc) {
 
   // Refusals carry their status code and OAuth error.
   req.set_subject_token("forged");
-  call = Call([&](grpc::ClientContext* c) { return certs_->MintX509Svid(c, req, &resp); });
+  call = CallGrpc([&](grpc::ClientContext* c) { return certs_->MintX509Svid(c, req, &resp); });
   EXPECT_EQ(call.status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(call.oauth_error, "invalid_grant");
   EXPECT_EQ(RecordOf(call.request_id).error, "invalid_grant");
   req.set_subject_token(MintCi(kJwtOnlyClaims));
-  call = Call([&](grpc::ClientContext* c) { return certs_->MintX509Svid(c, req, &resp); });
+  call = CallGrpc([&](grpc::ClientContext* c) { return certs_->MintX509Svid(c, req, &resp); });
   EXPECT_EQ(call.status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(call.oauth_error, "invalid_target");
   req.set_subject_token(MintCi());
   req.set_csr("garbage");
-  call = Call([&](grpc::ClientContext* c) { return certs_->MintX509Svid(c, req, &resp); });
+  call = CallGrpc([&](grpc::ClientContext* c) { return certs_->MintX509Svid(c, req, &resp); });
   EXPECT_EQ(call.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(call.oauth_error, "invalid_request");
 }
@@ -258,7 +259,7 @@ TEST_F(IssuerCertTest, BundleEndpointsPublishEveryAuthorityAndTheDiscoveryNamesT
   EXPECT_EQ(std::count(ssh.body.begin(), ssh.body.end(), '\n'), bundle->ssh_ca_keys.size());
 
   v1::TrustBundleResponse grpc_bundle;
-  GrpcCall call = Call([&](grpc::ClientContext* c) {
+  GrpcCall call = CallGrpc([&](grpc::ClientContext* c) {
     return certs_->GetTrustBundle(c, v1::GetTrustBundleRequest(), &grpc_bundle);
   });
   ASSERT_TRUE(call.status.ok()) << call.status.error_message();
@@ -276,7 +277,7 @@ TEST_F(IssuerCertTest, BundleEndpointsPublishEveryAuthorityAndTheDiscoveryNamesT
 TEST_F(IssuerCertTest, KeyServiceListsAndRotatesAndEverySvidVerifiesAgainstTheNextBundle) {
   ASSERT_NO_FATAL_FAILURE(StartCertServer());
   v1::ListKeysResponse list;
-  GrpcCall call = Call(
+  GrpcCall call = CallGrpc(
       [&](grpc::ClientContext* c) { return keys_->ListKeys(c, v1::ListKeysRequest(), &list); });
   ASSERT_TRUE(call.status.ok()) << call.status.error_message();
   int active_ca = 0;
@@ -290,10 +291,10 @@ TEST_F(IssuerCertTest, KeyServiceListsAndRotatesAndEverySvidVerifiesAgainstTheNe
   v1::RotateKeyRequest rotate;
   rotate.set_purpose("x509-ca");
   v1::RotateKeyResponse rotated;
-  call = Call([&](grpc::ClientContext* c) { return keys_->RotateKey(c, rotate, &rotated); });
+  call = CallGrpc([&](grpc::ClientContext* c) { return keys_->RotateKey(c, rotate, &rotated); });
   EXPECT_EQ(call.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   rotate.set_purpose("rsa");
-  call = Call([&](grpc::ClientContext* c) { return keys_->RotateKey(c, rotate, &rotated); });
+  call = CallGrpc([&](grpc::ClientContext* c) { return keys_->RotateKey(c, rotate, &rotated); });
   EXPECT_EQ(call.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 
   // Rotate while issuing: every SVID verifies against the bundle fetched
@@ -307,7 +308,8 @@ TEST_F(IssuerCertTest, KeyServiceListsAndRotatesAndEverySvidVerifiesAgainstTheNe
     req.set_force(true);
     while (!stop.load() && rotations.load() < 6) {
       v1::RotateKeyResponse resp;
-      GrpcCall c = Call([&](grpc::ClientContext* ctx) { return stub->RotateKey(ctx, req, &resp); });
+      GrpcCall c =
+          CallGrpc([&](grpc::ClientContext* ctx) { return stub->RotateKey(ctx, req, &resp); });
       if (c.status.ok()) ++rotations;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }

@@ -41,7 +41,8 @@ class IssuerRenewalTest : public IssuerCertFixture {
         svid != nullptr ? Channel(svid->chain_pem, svid->key_pem) : Channel());
     v1::RenewX509SvidRequest req;
     req.set_csr(fresh.csr_pem);
-    GrpcCall call = Call([&](grpc::ClientContext* c) { return stub->RenewX509Svid(c, req, resp); });
+    GrpcCall call =
+        CallGrpc([&](grpc::ClientContext* c) { return stub->RenewX509Svid(c, req, resp); });
     if (next != nullptr) *next = std::move(fresh);
     return call;
   }
@@ -98,7 +99,7 @@ TEST_F(IssuerRenewalTest, RenewalWithoutAClientCertificateOrWithoutTlsIsUnauthen
   EXPECT_THAT(none.status.error_message(), HasSubstr("presented none"));
   // Other calls on the same TLS listener need no client certificate.
   v1::TrustBundleResponse bundle;
-  GrpcCall get = Call([&](grpc::ClientContext* c) {
+  GrpcCall get = CallGrpc([&](grpc::ClientContext* c) {
     return certs_->GetTrustBundle(c, v1::GetTrustBundleRequest(), &bundle);
   });
   EXPECT_TRUE(get.status.ok()) << get.status.error_message();
@@ -165,7 +166,8 @@ TEST_F(IssuerRenewalTest, RenewalSurvivesACaRotationWithoutARestart) {
   rotate.set_purpose("x509-ca");
   rotate.set_force(true);
   v1::RotateKeyResponse rotated;
-  GrpcCall r = Call([&](grpc::ClientContext* c) { return keys_->RotateKey(c, rotate, &rotated); });
+  GrpcCall r =
+      CallGrpc([&](grpc::ClientContext* c) { return keys_->RotateKey(c, rotate, &rotated); });
   ASSERT_TRUE(r.status.ok()) << r.status.error_message();
   ASSERT_NE(server_->keys()->ActiveX509Ca()->id, old_ca);
   v1::X509SvidResponse resp;

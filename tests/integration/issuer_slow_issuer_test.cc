@@ -21,6 +21,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/issuer_fixture.h"
+#include "tests/testing/grpc_call.h"
 #include "writ/v1/writ.grpc.pb.h"
 
 namespace writ::integration {
@@ -94,16 +95,13 @@ class SlowIssuerTest : public IssuerFixture, public ::testing::WithParamInterfac
     req.set_audience(std::string(kDeployAudience));
     req.add_scopes("deploy:write");
     v1::ExchangeTokenResponse resp;
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-    grpc::Status s = stub->ExchangeToken(&ctx, req, &resp);
-    out.issued = s.ok() && !resp.access_token().empty();
-    out.unavailable = s.error_code() == grpc::StatusCode::UNAVAILABLE;
-    auto it = ctx.GetServerTrailingMetadata().find("writ-oauth-error");
-    if (it != ctx.GetServerTrailingMetadata().end()) {
-      out.oauth_error = std::string(it->second.data(), it->second.size());
-    }
-    out.message = s.error_message();
+    test::GrpcCall call =
+        test::CallGrpc([&](grpc::ClientContext* c) { return stub->ExchangeToken(c, req, &resp); },
+                       std::chrono::seconds(20));
+    out.issued = call.status.ok() && !resp.access_token().empty();
+    out.unavailable = call.status.error_code() == grpc::StatusCode::UNAVAILABLE;
+    out.oauth_error = call.oauth_error;
+    out.message = call.status.error_message();
     return out;
   }
 

@@ -118,7 +118,7 @@ TEST_F(IssuerSshTest, SshOverGrpc) {
   req.add_principals("ci-acme");
   v1::SshCertificateResponse resp;
   GrpcCall call =
-      Call([&](grpc::ClientContext* c) { return certs_->MintSshCertificate(c, req, &resp); });
+      CallGrpc([&](grpc::ClientContext* c) { return certs_->MintSshCertificate(c, req, &resp); });
   ASSERT_TRUE(call.status.ok()) << call.status.error_message();
   EXPECT_THAT(resp.principals(), ElementsAre("ci-acme"));
   issuer::LedgerRecord rec = RecordOfSerial(absl::StrCat(resp.serial()));
@@ -127,7 +127,7 @@ TEST_F(IssuerSshTest, SshOverGrpc) {
   v1::GetByJtiRequest get;
   get.set_jti(absl::StrCat(resp.serial()));
   v1::LedgerRecord proto;
-  call = Call([&](grpc::ClientContext* c) { return ledger_stub_->GetByJti(c, get, &proto); });
+  call = CallGrpc([&](grpc::ClientContext* c) { return ledger_stub_->GetByJti(c, get, &proto); });
   ASSERT_TRUE(call.status.ok()) << call.status.error_message();
   EXPECT_THAT(proto.principals(), ElementsAre("ci-acme"));
   EXPECT_THAT(proto.source_addresses(), ElementsAre("127.0.0.1"));

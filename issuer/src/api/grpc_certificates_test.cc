@@ -26,6 +26,7 @@
 #include "issuer/src/exchange/certificate_exchange_fixture.h"
 #include "issuer/src/mint/ssh_cert_minter.h"
 #include "tests/testing/fake_key_manager.h"
+#include "tests/testing/grpc_call.h"
 #include "tests/testing/pool_blocker.h"
 #include "writ/crypto/keys.h"
 #include "writ/v1/writ.grpc.pb.h"
@@ -119,29 +120,8 @@ TEST(KeyServiceTest, RefusesANonLoopbackPeerWithPermissionDenied) {
   for (size_t i = 0; i < after.size(); ++i) EXPECT_EQ(after[i].id, before[i].id);
 }
 
-// Call is a finished call as the client saw it.
-struct Call {
-  grpc::Status status;
-  std::string oauth_error;
-  std::string request_id;
-};
-
-// CallRpc calls `rpc` on a fresh context with a 10 s deadline.
-template <typename Rpc>
-Call CallRpc(Rpc rpc) {
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  Call out;
-  out.status = rpc(&ctx);
-  const auto& md = ctx.GetServerTrailingMetadata();
-  auto get = [&md](const char* key) {
-    auto it = md.find(key);
-    return it == md.end() ? std::string() : std::string(it->second.data(), it->second.size());
-  };
-  out.oauth_error = get("writ-oauth-error");
-  out.request_id = get("writ-request-id");
-  return out;
-}
+using Call = test::GrpcCall;
+using test::CallGrpc;
 
 // Svid is an SVID with its key, as a workload holds it.
 struct Svid {
@@ -209,7 +189,7 @@ class CertificateServiceTest : public CertificateExchangeTest {
     return req;
   }
   Call MintSvid(v1::X509SvidResponse* out, const v1::MintX509SvidRequest& req) {
-    return CallRpc([&](grpc::ClientContext* c) { return stub_->MintX509Svid(c, req, out); });
+    return CallGrpc([&](grpc::ClientContext* c) { return stub_->MintX509Svid(c, req, out); });
   }
   Call MintSvid(v1::X509SvidResponse* out) { return MintSvid(out, SvidRequest()); }
   Call MintSsh(v1::SshCertificateResponse* out) {
@@ -217,7 +197,7 @@ class CertificateServiceTest : public CertificateExchangeTest {
     v1::MintSshCertificateRequest req;
     req.set_subject_token("good");
     req.set_public_key(*OpenSshPublicKeyLine(key->get(), "alice@laptop"));
-    return CallRpc([&](grpc::ClientContext* c) { return stub_->MintSshCertificate(c, req, out); });
+    return CallGrpc([&](grpc::ClientContext* c) { return stub_->MintSshCertificate(c, req, out); });
   }
   // IssueSvid gets an SVID from the exchange (recorded), for renewals.
   Svid IssueSvid() {
@@ -235,7 +215,7 @@ class CertificateServiceTest : public CertificateExchangeTest {
     auto stub = v1::CertificateService::NewStub(Channel(svid));
     v1::RenewX509SvidRequest req;
     req.set_csr(Csr());
-    return CallRpc([&](grpc::ClientContext* c) { return stub->RenewX509Svid(c, req, out); });
+    return CallGrpc([&](grpc::ClientContext* c) { return stub->RenewX509Svid(c, req, out); });
   }
 
   // ExpectUnavailableWithoutACertificate checks an UNAVAILABLE
@@ -444,7 +424,7 @@ TEST_F(CertificateServiceTest, ExchangeRefusalsKeepTheirStatusCodes) {
 TEST_F(CertificateServiceTest, TrustBundleIsAnsweredInline) {
   ASSERT_TRUE(blocker_.Block());  // not needed for a bundle
   v1::TrustBundleResponse bundle;
-  Call call = CallRpc([&](grpc::ClientContext* c) {
+  Call call = CallGrpc([&](grpc::ClientContext* c) {
     return stub_->GetTrustBundle(c, v1::GetTrustBundleRequest(), &bundle);
   });
   ASSERT_TRUE(call.status.ok()) << call.status.error_message();
@@ -467,19 +447,19 @@ TEST(CertificateServiceWithoutStagesTest, AnswersUnimplementedOrUnavailable) {
   v1::X509SvidResponse svid;
   v1::SshCertificateResponse ssh;
   v1::TrustBundleResponse bundle;
-  EXPECT_EQ(CallRpc([&](grpc::ClientContext* c) {
+  EXPECT_EQ(CallGrpc([&](grpc::ClientContext* c) {
               return stub->MintX509Svid(c, v1::MintX509SvidRequest(), &svid);
             }).status.error_code(),
             grpc::StatusCode::UNIMPLEMENTED);
-  EXPECT_EQ(CallRpc([&](grpc::ClientContext* c) {
+  EXPECT_EQ(CallGrpc([&](grpc::ClientContext* c) {
               return stub->RenewX509Svid(c, v1::RenewX509SvidRequest(), &svid);
             }).status.error_code(),
             grpc::StatusCode::UNIMPLEMENTED);
-  EXPECT_EQ(CallRpc([&](grpc::ClientContext* c) {
+  EXPECT_EQ(CallGrpc([&](grpc::ClientContext* c) {
               return stub->MintSshCertificate(c, v1::MintSshCertificateRequest(), &ssh);
             }).status.error_code(),
             grpc::StatusCode::UNIMPLEMENTED);
-  EXPECT_EQ(CallRpc([&](grpc::ClientContext* c) {
+  EXPECT_EQ(CallGrpc([&](grpc::ClientContext* c) {
               return stub->GetTrustBundle(c, v1::GetTrustBundleRequest(), &bundle);
             }).status.error_code(),
             grpc::StatusCode::UNAVAILABLE);

@@ -252,5 +252,21 @@ TEST(LedgerMigrationTest, AFamilyThisVersionDoesNotKnowIsRefused) {
   EXPECT_THAT(reader.status().message(), HasSubstr("records-v9"));
 }
 
+TEST(LedgerMigrationTest, ALedgerWhoseFamiliesCannotBeReadIsAClearError) {
+  TempDir tmp;
+  const std::string dir = tmp.Sub("ledger");
+  { ASSERT_TRUE(RawDb(dir).ok()); }
+  FILE* current = fopen((dir + "/CURRENT").c_str(), "w");
+  ASSERT_NE(current, nullptr);
+  fputs("MANIFEST-999999\n", current);  // names a manifest that is not there
+  fclose(current);
+  const absl::Status writer = RocksDbLedger::Open(dir).status();
+  EXPECT_FALSE(writer.ok());
+  EXPECT_THAT(writer.message(), HasSubstr(dir)) << writer;
+  const absl::Status reader = RocksDbLedger::OpenReadOnly(dir).status();
+  EXPECT_FALSE(reader.ok());
+  EXPECT_THAT(reader.message(), HasSubstr(dir)) << reader;
+}
+
 }  // namespace
 }  // namespace writ::issuer

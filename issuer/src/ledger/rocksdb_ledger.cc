@@ -25,6 +25,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
+#include "rocksdb/rate_limiter.h"
 #include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
 #include "writ/base/status_macros.h"
@@ -67,8 +68,22 @@ rocksdb::Options BaseOptions(const RocksDbLedgerOptions& o) {
   // Small records: small blocks keep point lookups (FindByJti) cheap.
   table.block_size = 4 << 10;
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  // Table files go to the disk a MiB at a time as they are written, not all
+  // at their final fsync, so a WAL fsync never queues behind megabytes; and
+  // they are written in 64 KiB steps, the grain of the background rate
+  // limiter (Open).
+  options.bytes_per_sync = 1 << 20;
+  options.writable_file_max_buffer_size = 64 << 10;
+  // Room for three full memtables waiting for a (paced) flush before
+  // RocksDB stalls writes, instead of one.
+  options.max_write_buffer_number = 4;
   return options;
 }
+
+// The background rate limiter refills every 10 ms: at its 8 MiB/s floor that
+// is ~80 KiB, about one 64 KiB step, so a flush alternates a step of work
+// with a short sleep instead of running for 100 ms at a stretch.
+constexpr int64_t kLimiterRefillMicros = 10'000;
 
 // CeilMicros returns the smallest whole microsecond >= t (t finite).
 int64_t CeilMicros(absl::Time t) {
@@ -155,11 +170,23 @@ RocksDbLedger::~RocksDbLedger() { Close().IgnoreError(); }
 absl::StatusOr<std::unique_ptr<RocksDbLedger>> RocksDbLedger::Open(
     absl::string_view dir, const RocksDbLedgerOptions& options) {
   if (dir.empty()) return absl::InvalidArgumentError("ledger directory is empty");
+  if (options.background_write_bytes_per_sec < 0) {
+    return absl::InvalidArgumentError("ledger background_write_bytes_per_sec is negative");
+  }
+  if (options.commit_delay < absl::ZeroDuration() || options.commit_group == 0) {
+    return absl::InvalidArgumentError(
+        "ledger commit_delay must not be negative and commit_group must be at least 1");
+  }
   const std::string path(dir);
   RETURN_IF_ERROR(MakeDirectory(path));
   rocksdb::Options db_options = BaseOptions(options);
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
+  if (options.background_write_bytes_per_sec > 0) {
+    db_options.rate_limiter.reset(rocksdb::NewGenericRateLimiter(
+        options.background_write_bytes_per_sec, kLimiterRefillMicros, /*fairness=*/10,
+        rocksdb::RateLimiter::Mode::kWritesOnly, /*auto_tuned=*/true));
+  }
   ASSIGN_OR_RETURN(const std::vector<std::string> families, FamiliesIn(db_options, path));
   rocksdb::DB* raw = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
@@ -174,6 +201,7 @@ absl::StatusOr<std::unique_ptr<RocksDbLedger>> RocksDbLedger::Open(
   }
   std::unique_ptr<RocksDbLedger> ledger(new RocksDbLedger(
       std::unique_ptr<rocksdb::DB>(raw), std::move(handles), options, /*read_only=*/false, ""));
+  ledger->background_limiter_ = db_options.rate_limiter;
   absl::StatusOr<uint64_t> moved = 0;
   {
     // Nobody else holds the ledger yet; the lock only satisfies the analysis.
@@ -306,14 +334,26 @@ void RocksDbLedger::AppendAsync(const LedgerRecord& record, AppendDone done) {
 void RocksDbLedger::WriterLoop() {
   pthread_setname_np(pthread_self(), "writ-ledger");
   std::vector<PendingWrite> group;
+  bool wrote = false;
   for (;;) {
     {
       absl::MutexLock lock(&queue_mu_);
+      // Records that came while the last group was being written mean
+      // callers arrive faster than fsyncs finish: worth waiting a little for
+      // more. A caller that waits for each answer before its next request
+      // never finds one, so it is never held.
+      const bool busy = wrote && !queue_.empty();
       queue_mu_.Await(absl::Condition(this, &RocksDbLedger::HasWorkOrStopping));
       if (queue_.empty()) return;  // stopping, and drained
+      if (busy && options_.commit_delay > absl::ZeroDuration() && !GroupFullOrStopping()) {
+        queue_mu_.AwaitWithTimeout(absl::Condition(this, &RocksDbLedger::GroupFullOrStopping),
+                                   options_.commit_delay);
+      }
       group.swap(queue_);
     }
     const absl::Status status = WriteGroup(group);
+    wrote = true;
+    if (status.ok()) groups_written_.fetch_add(1);
     for (PendingWrite& write : group) std::move(write.done)(status);
     group.clear();
   }
@@ -457,6 +497,12 @@ absl::StatusOr<std::vector<LedgerRecord>> RocksDbLedger::Query(const LedgerQuery
 }
 
 bool RocksDbLedger::Healthy() const { return open_.load() && !failed_.load(); }
+
+int64_t RocksDbLedger::BackgroundWriteRequests() const {
+  return background_limiter_ == nullptr
+             ? 0
+             : background_limiter_->GetTotalRequests(rocksdb::Env::IO_TOTAL);
+}
 
 absl::Status RocksDbLedger::Close() {
   {

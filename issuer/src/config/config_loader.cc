@@ -37,7 +37,7 @@ constexpr int64_t kMaxSize = int64_t{1} << 30;
 
 constexpr absl::string_view kTopKeys[] = {"issuer_url", "http",   "grpc",   "data_dir",
                                           "policy_dir", "tokens", "limits", "trusted_issuers",
-                                          "keys",       "x509",   "ssh"};
+                                          "keys",       "x509",   "ssh",    "ledger"};
 constexpr absl::string_view kListenerKeys[] = {"host", "port", "tls_cert_file", "tls_key_file",
                                                "enabled"};
 constexpr absl::string_view kTokenKeys[] = {"default_lifetime", "max_lifetime",
@@ -45,6 +45,8 @@ constexpr absl::string_view kTokenKeys[] = {"default_lifetime", "max_lifetime",
 constexpr absl::string_view kLimitKeys[] = {"max_body_bytes",         "max_header_bytes",
                                             "max_grpc_message_bytes", "http_threads",
                                             "http_io_threads",        "max_http_connections"};
+constexpr absl::string_view kLedgerKeys[] = {"commit_delay", "commit_group",
+                                             "background_write_bytes_per_sec"};
 
 // Loader holds the state of one ParseIssuerConfig call.
 class Loader {
@@ -59,6 +61,7 @@ class Loader {
   void ReadListener(const Field& field, ListenerConfig* out);
   void ReadTokens(const Field& field, TokenConfig* out, std::optional<YAML::Node>* max_node);
   void ReadLimits(const Field& field, LimitsConfig* out);
+  void ReadLedger(const Field& field, LedgerConfig* out);
   void ReadPath(const Field& field, std::string* out);
   void DeriveIssuerUrl(const std::optional<YAML::Node>& http_key, IssuerConfig& config);
 
@@ -85,6 +88,8 @@ absl::StatusOr<IssuerConfig> Loader::Load(const YAML::Node& root, IssuerConfig c
       ReadTokens(f, &config.tokens, &lifetime_nodes.max_lifetime);
     } else if (f.name == "limits") {
       ReadLimits(f, &config.limits);
+    } else if (f.name == "ledger") {
+      ReadLedger(f, &config.ledger);
     } else if (f.name == "trusted_issuers") {
       trusted_issuers_node = f.value;
       config_internal::ReadTrustedIssuers(f.value, f.path, base_dir_, errors_,
@@ -214,6 +219,29 @@ void Loader::ReadTokens(const Field& field, TokenConfig* out,
         at ? at->Mark() : field.value.Mark(), ChildPath(field.path, "default_lifetime"),
         absl::StrCat("must not exceed max_lifetime (", FormatConfigDuration(out->default_lifetime),
                      " > ", FormatConfigDuration(out->max_lifetime), ")"));
+  }
+}
+
+void Loader::ReadLedger(const Field& field, LedgerConfig* out) {
+  for (const Field& f : MapFields(field.value, field.path, kLedgerKeys, errors_)) {
+    int64_t value = 0;
+    if (f.name == "commit_delay") {
+      ReadDuration(f.value, f.path, absl::ZeroDuration(), absl::Milliseconds(100), errors_,
+                   &out->commit_delay);
+    } else if (f.name == "commit_group") {
+      if (ReadInt(f.value, f.path, 1, 4096, errors_, &value)) {
+        out->commit_group = static_cast<size_t>(value);
+      }
+    } else if (f.name == "background_write_bytes_per_sec") {
+      // 0 (off), or at least 1 MiB/s: less would stall the ledger's flushes.
+      if (ReadInt(f.value, f.path, 0, int64_t{1} << 40, errors_, &value)) {
+        if (value != 0 && value < (int64_t{1} << 20)) {
+          errors_.Add(f.value.Mark(), f.path, "must be 0 (no limit) or at least 1048576 (1 MiB/s)");
+        } else {
+          out->background_write_bytes_per_sec = value;
+        }
+      }
+    }
   }
 }
 

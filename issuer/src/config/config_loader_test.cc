@@ -114,6 +114,7 @@ data_dir: /var/lib/writ
 policy_dir: /etc/writ/policies
 tokens: {default_lifetime: 2m, max_lifetime: 1h30m, max_delegation_depth: 16}
 limits: {max_body_bytes: 1000, max_header_bytes: 2000, max_grpc_message_bytes: 3000, http_threads: 12, http_io_threads: 3, max_http_connections: 77}
+ledger: {commit_delay: 1ms, commit_group: 16, background_write_bytes_per_sec: 33554432}
 trusted_issuers:
   - name: github
     issuer: https://token.actions.githubusercontent.com
@@ -160,6 +161,9 @@ trusted_issuers:
   EXPECT_EQ(c.limits.http_threads, 12);
   EXPECT_EQ(c.limits.http_io_threads, 3);
   EXPECT_EQ(c.limits.max_http_connections, 77u);
+  EXPECT_EQ(c.ledger.commit_delay, absl::Milliseconds(1));
+  EXPECT_EQ(c.ledger.commit_group, 16u);
+  EXPECT_EQ(c.ledger.background_write_bytes_per_sec, 32 << 20);
   ASSERT_EQ(c.trusted_issuers.size(), 2u);
   const TrustedIssuerConfig& gh = c.trusted_issuers[0];
   EXPECT_EQ(gh.name, "github");
@@ -461,11 +465,10 @@ TEST(ParseIssuerConfigTest, TopLevelMustBeAMapping) {
 }
 
 TEST(ParseIssuerConfigTest, UnknownKeysAreErrors) {
-  EXPECT_THAT(
-      Errors("isuer_url: https://x.example\n"),
-      ElementsAre(
-          "writ.yaml:1:1: isuer_url: unknown key (expected one of: issuer_url, "
-          "http, grpc, data_dir, policy_dir, tokens, limits, trusted_issuers, keys, x509, ssh)"));
+  EXPECT_THAT(Errors("isuer_url: https://x.example\n"),
+              ElementsAre("writ.yaml:1:1: isuer_url: unknown key (expected one of: issuer_url, "
+                          "http, grpc, data_dir, policy_dir, tokens, limits, trusted_issuers, "
+                          "keys, x509, ssh, ledger)"));
   EXPECT_THAT(Errors("tokens:\n  max_lifetme: 1h\n"),
               ElementsAre("writ.yaml:2:3: tokens.max_lifetme: unknown key (expected one of: "
                           "default_lifetime, max_lifetime, max_delegation_depth)"));
@@ -720,6 +723,29 @@ TEST(ParseIssuerConfigTest, LimitRules) {
   EXPECT_THAT(Errors("limits: {http_io_threads: 65}\n"),
               ElementsAre("writ.yaml:1:27: limits.http_io_threads: must be between 0 and 64, got "
                           "65"));
+}
+
+TEST(ParseIssuerConfigTest, LedgerRules) {
+  const IssuerConfig defaults = MustParse("data_dir: d\n");
+  EXPECT_EQ(defaults.ledger.commit_delay, absl::Microseconds(300));
+  EXPECT_EQ(defaults.ledger.commit_group, 8u);
+  EXPECT_EQ(defaults.ledger.background_write_bytes_per_sec, 160 << 20);
+  const IssuerConfig off =
+      MustParse("ledger: {commit_delay: 0, background_write_bytes_per_sec: 0}\n");
+  EXPECT_EQ(off.ledger.commit_delay, absl::ZeroDuration());
+  EXPECT_EQ(off.ledger.background_write_bytes_per_sec, 0);
+  EXPECT_THAT(Errors("ledger: {commit_delay: 1s}\n"),
+              ElementsAre(HasSubstr("ledger.commit_delay: must be between 0")));
+  EXPECT_THAT(Errors("ledger: {commit_delay: -1ms}\n"),
+              ElementsAre(HasSubstr("ledger.commit_delay: must not be negative")));
+  EXPECT_THAT(
+      Errors("ledger: {commit_group: 0}\n"),
+      ElementsAre("writ.yaml:1:24: ledger.commit_group: must be between 1 and 4096, got 0"));
+  EXPECT_THAT(Errors("ledger: {background_write_bytes_per_sec: 1000}\n"),
+              ElementsAre("writ.yaml:1:42: ledger.background_write_bytes_per_sec: must be 0 (no "
+                          "limit) or at least 1048576 (1 MiB/s)"));
+  EXPECT_THAT(Errors("ledger: {commit_dealy: 1ms}\n"),
+              ElementsAre(HasSubstr("ledger.commit_dealy")));
 }
 
 TEST(ParseIssuerConfigTest, ReportsEveryErrorNotJustTheFirst) {

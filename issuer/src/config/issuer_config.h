@@ -60,6 +60,21 @@ struct LimitsConfig {
   size_t max_http_connections = 1024;
 };
 
+// LedgerConfig paces the ledger's writes (ledger/rocksdb_ledger.h has the
+// details and the measurements behind the defaults).
+struct LedgerConfig {
+  // commit_delay: when decisions arrive while the previous batch is being
+  // fsync'ed, the writer waits up to this long for commit_group of them to
+  // write them with one fsync. 0 turns it off. Default: 300us.
+  absl::Duration commit_delay = absl::Microseconds(300);
+  // commit_group: how many decisions end that wait at once. Default: 8.
+  size_t commit_group = 8;
+  // background_write_bytes_per_sec: ceiling of the rate limiter on what the
+  // ledger's flushes and compactions write (it tunes itself between 1/20 of
+  // this and this). 0 turns it off. Default: 160 MiB (so at least 8 MiB/s).
+  int64_t background_write_bytes_per_sec = int64_t{160} << 20;
+};
+
 // KeysConfig governs the key rings (keys/key_manager.h).
 struct KeysConfig {
   // rotate_after: an active key older than this is rotated by the schedule.
@@ -122,6 +137,7 @@ struct IssuerConfig {
   std::vector<TrustedIssuerConfig> trusted_issuers;
   TokenConfig tokens;
   LimitsConfig limits;
+  LedgerConfig ledger;
   KeysConfig keys;
   X509Config x509;
   SshConfig ssh;

@@ -140,6 +140,9 @@ absl::StatusOr<std::unique_ptr<IssuerServer>> IssuerServer::Start(IssuerConfig c
   ASSIGN_OR_RETURN(p->keys, FileKeyManager::Open(c.data_dir + "/keys",
                                                  FileKeyManagerOptionsFromConfig(c, p->clock)));
   RocksDbLedgerOptions lopts;
+  lopts.commit_delay = c.ledger.commit_delay;
+  lopts.commit_group = c.ledger.commit_group;
+  lopts.background_write_bytes_per_sec = c.ledger.background_write_bytes_per_sec;
   // Moving an older ledger's index (a one-time upgrade) may take minutes.
   lopts.on_index_move = [last = uint64_t{0}](uint64_t moved) mutable {
     if (moved == 0) {

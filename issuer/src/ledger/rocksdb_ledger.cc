@@ -334,15 +334,15 @@ void RocksDbLedger::AppendAsync(const LedgerRecord& record, AppendDone done) {
 void RocksDbLedger::WriterLoop() {
   pthread_setname_np(pthread_self(), "writ-ledger");
   std::vector<PendingWrite> group;
-  bool wrote = false;
+  // Records that came while the last group was being written mean callers
+  // arrive faster than fsyncs finish: worth waiting a little for more. It is
+  // looked at before the group's callers are answered, so a caller that
+  // waits for each answer before its next record never counts, and is
+  // never held.
+  bool busy = false;
   for (;;) {
     {
       absl::MutexLock lock(&queue_mu_);
-      // Records that came while the last group was being written mean
-      // callers arrive faster than fsyncs finish: worth waiting a little for
-      // more. A caller that waits for each answer before its next request
-      // never finds one, so it is never held.
-      const bool busy = wrote && !queue_.empty();
       queue_mu_.Await(absl::Condition(this, &RocksDbLedger::HasWorkOrStopping));
       if (queue_.empty()) return;  // stopping, and drained
       if (busy && options_.commit_delay > absl::ZeroDuration() && !GroupFullOrStopping()) {
@@ -352,8 +352,11 @@ void RocksDbLedger::WriterLoop() {
       group.swap(queue_);
     }
     const absl::Status status = WriteGroup(group);
-    wrote = true;
     if (status.ok()) groups_written_.fetch_add(1);
+    {
+      absl::MutexLock lock(&queue_mu_);
+      busy = !queue_.empty();
+    }
     for (PendingWrite& write : group) std::move(write.done)(status);
     group.clear();
   }

@@ -7,7 +7,7 @@
 //               [--pool N] [--rate R] [--http-threads N] [--io-threads N] [--per-channel N]
 //               [--crypto-seconds S] [--dir PARENT] [--credential jwt|x509-svid|ssh]
 //               [--load event|threads] [--load-threads K] [--grpc-client raw|grpcpp]
-//               [--keep-data]
+//               [--keep-data] [--commit-delay-us US] [--background-write-limit BYTES_PER_S]
 //
 // --credential x509-svid or ssh measures certificate issuance instead of
 // token exchange, in process only (--transport inproc): attestation, policy,
@@ -113,6 +113,8 @@ struct Flags {
   double rate = 0;  // 0: half of the measured peak
   int http_threads = 0;
   int io_threads = 0;
+  double commit_delay_us = -1;          // -1: the issuer's default
+  int64_t background_write_limit = -1;  // -1: the issuer's default
   int per_channel = 4;
   double crypto_seconds = 2;
   std::string dir = "/tmp";
@@ -159,6 +161,10 @@ Flags ParseFlags(int argc, char** argv) {
       f.http_threads = std::atoi(value().c_str());
     } else if (a == "--io-threads") {
       f.io_threads = std::atoi(value().c_str());
+    } else if (a == "--commit-delay-us") {
+      f.commit_delay_us = std::atof(value().c_str());
+    } else if (a == "--background-write-limit") {
+      f.background_write_limit = std::atoll(value().c_str());
     } else if (a == "--per-channel") {
       f.per_channel = std::atoi(value().c_str());
     } else if (a == "--crypto-seconds") {
@@ -519,6 +525,11 @@ int Run(const Flags& flags) {
   config.policy_dir = g_data_dir + "/policies";
   config.limits.http_threads = flags.http_threads;
   config.limits.http_io_threads = flags.io_threads;
+  if (flags.commit_delay_us >= 0)
+    config.ledger.commit_delay = absl::Microseconds(flags.commit_delay_us);
+  if (flags.background_write_limit >= 0) {
+    config.ledger.background_write_bytes_per_sec = flags.background_write_limit;
+  }
   config.x509.trust_domain = "bench.example";
   config.trusted_issuers.push_back(
       {.name = "bench", .issuer = idp->issuer(), .audiences = {"writ"}});
@@ -534,8 +545,10 @@ int Run(const Flags& flags) {
       flags.io_threads > 0 ? flags.io_threads : std::clamp(static_cast<int>(cores), 1, 8);
   std::printf(
       "issuer: HTTP :%d (%d I/O threads), gRPC :%d (%d pool workers each), ledger sync=on in "
-      "%s\n",
-      server->http_port(), io_threads, server->grpc_port(), http_threads, config.data_dir.c_str());
+      "%s, commit_delay %s, background writes <= %lld B/s\n",
+      server->http_port(), io_threads, server->grpc_port(), http_threads, config.data_dir.c_str(),
+      absl::FormatDuration(config.ledger.commit_delay).c_str(),
+      static_cast<long long>(config.ledger.background_write_bytes_per_sec));
 
   const auto mint_start = SteadyClock::now();
   const std::vector<std::string> pool = MintPool(*idp, flags.pool, std::max(1u, cores));

@@ -233,10 +233,13 @@ void Loader::ReadLedger(const Field& field, LedgerConfig* out) {
         out->commit_group = static_cast<size_t>(value);
       }
     } else if (f.name == "background_write_bytes_per_sec") {
-      // 0 (off), or at least 1 MiB/s: less would stall the ledger's flushes.
+      // 0 (off), or a ceiling whose floor (1/20) still flushes a 16 MiB
+      // memtable's table file within seconds.
       if (ReadInt(f.value, f.path, 0, int64_t{1} << 40, errors_, &value)) {
-        if (value != 0 && value < (int64_t{1} << 20)) {
-          errors_.Add(f.value.Mark(), f.path, "must be 0 (no limit) or at least 1048576 (1 MiB/s)");
+        if (value != 0 && value < (int64_t{32} << 20)) {
+          errors_.Add(f.value.Mark(), f.path,
+                      "must be 0 (no limit) or at least 33554432 (32 MiB/s; the limiter may go "
+                      "down to 1/20 of it)");
         } else {
           out->background_write_bytes_per_sec = value;
         }

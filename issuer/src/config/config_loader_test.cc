@@ -114,7 +114,7 @@ data_dir: /var/lib/writ
 policy_dir: /etc/writ/policies
 tokens: {default_lifetime: 2m, max_lifetime: 1h30m, max_delegation_depth: 16}
 limits: {max_body_bytes: 1000, max_header_bytes: 2000, max_grpc_message_bytes: 3000, http_threads: 12, http_io_threads: 3, max_http_connections: 77}
-ledger: {commit_delay: 1ms, commit_group: 16, background_write_bytes_per_sec: 33554432}
+ledger: {commit_delay: 1ms, commit_group: 16, background_write_bytes_per_sec: 67108864}
 trusted_issuers:
   - name: github
     issuer: https://token.actions.githubusercontent.com
@@ -163,7 +163,7 @@ trusted_issuers:
   EXPECT_EQ(c.limits.max_http_connections, 77u);
   EXPECT_EQ(c.ledger.commit_delay, absl::Milliseconds(1));
   EXPECT_EQ(c.ledger.commit_group, 16u);
-  EXPECT_EQ(c.ledger.background_write_bytes_per_sec, 32 << 20);
+  EXPECT_EQ(c.ledger.background_write_bytes_per_sec, 64 << 20);
   ASSERT_EQ(c.trusted_issuers.size(), 2u);
   const TrustedIssuerConfig& gh = c.trusted_issuers[0];
   EXPECT_EQ(gh.name, "github");
@@ -741,9 +741,13 @@ TEST(ParseIssuerConfigTest, LedgerRules) {
   EXPECT_THAT(
       Errors("ledger: {commit_group: 0}\n"),
       ElementsAre("writ.yaml:1:24: ledger.commit_group: must be between 1 and 4096, got 0"));
-  EXPECT_THAT(Errors("ledger: {background_write_bytes_per_sec: 1000}\n"),
+  EXPECT_THAT(Errors("ledger: {background_write_bytes_per_sec: 33554431}\n"),
               ElementsAre("writ.yaml:1:42: ledger.background_write_bytes_per_sec: must be 0 (no "
-                          "limit) or at least 1048576 (1 MiB/s)"));
+                          "limit) or at least 33554432 (32 MiB/s; the limiter may go down to "
+                          "1/20 of it)"));
+  EXPECT_EQ(MustParse("ledger: {background_write_bytes_per_sec: 33554432}\n")
+                .ledger.background_write_bytes_per_sec,
+            32 << 20);
   EXPECT_THAT(Errors("ledger: {commit_dealy: 1ms}\n"),
               ElementsAre(HasSubstr("ledger.commit_dealy")));
 }

@@ -74,8 +74,9 @@ rocksdb::Options BaseOptions(const RocksDbLedgerOptions& o) {
   // limiter (Open).
   options.bytes_per_sync = 1 << 20;
   options.writable_file_max_buffer_size = 64 << 10;
-  // Room for three full memtables waiting for a (paced) flush before
-  // RocksDB stalls writes, instead of one.
+  // Room for three full memtables per family waiting for a (paced) flush
+  // before RocksDB stops writes, instead of one: at most 4 x 2 x
+  // write_buffer_bytes (128 MiB by default) of memtables.
   options.max_write_buffer_number = 4;
   return options;
 }
@@ -173,9 +174,10 @@ absl::StatusOr<std::unique_ptr<RocksDbLedger>> RocksDbLedger::Open(
   if (options.background_write_bytes_per_sec < 0) {
     return absl::InvalidArgumentError("ledger background_write_bytes_per_sec is negative");
   }
-  if (options.commit_delay < absl::ZeroDuration() || options.commit_group == 0) {
+  if (options.commit_delay < absl::ZeroDuration() || options.commit_delay > absl::Minutes(1) ||
+      options.commit_group == 0) {
     return absl::InvalidArgumentError(
-        "ledger commit_delay must not be negative and commit_group must be at least 1");
+        "ledger commit_delay must be between 0 and 1m, and commit_group at least 1");
   }
   const std::string path(dir);
   RETURN_IF_ERROR(MakeDirectory(path));
@@ -186,6 +188,9 @@ absl::StatusOr<std::unique_ptr<RocksDbLedger>> RocksDbLedger::Open(
     db_options.rate_limiter.reset(rocksdb::NewGenericRateLimiter(
         options.background_write_bytes_per_sec, kLimiterRefillMicros, /*fairness=*/10,
         rocksdb::RateLimiter::Mode::kWritesOnly, /*auto_tuned=*/true));
+    // RocksDB would otherwise slow writes near a stall to the limiter's
+    // rate (too fast to matter) instead of its usual 16 MiB/s.
+    db_options.delayed_write_rate = 16 << 20;
   }
   ASSIGN_OR_RETURN(const std::vector<std::string> families, FamiliesIn(db_options, path));
   rocksdb::DB* raw = nullptr;
@@ -521,7 +526,12 @@ absl::Status RocksDbLedger::Close() {
   open_.store(false);
   absl::Status status;
   if (!read_only_ && !failed_.load()) {
-    // Flush the memtables so the next open need not replay the WAL.
+    // Flush the memtables so the next open need not replay the WAL; at
+    // full speed, as nothing waits behind it now (the limiter may be at its
+    // floor after an idle spell).
+    if (background_limiter_ != nullptr) {
+      background_limiter_->SetBytesPerSecond(options_.background_write_bytes_per_sec);
+    }
     status = ToStatus(db_->Flush(rocksdb::FlushOptions(), handles_), "cannot flush the ledger");
     if (status.ok()) status = ToStatus(db_->SyncWAL(), "cannot sync the ledger's WAL");
   }

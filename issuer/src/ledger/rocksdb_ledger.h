@@ -30,6 +30,7 @@
 #ifndef WRIT_ISSUER_LEDGER_ROCKSDB_LEDGER_H_
 #define WRIT_ISSUER_LEDGER_ROCKSDB_LEDGER_H_
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -80,8 +81,10 @@ struct RocksDbLedgerOptions {
   // and this by recent demand, and lets a flush or compaction write in
   // ~64 KiB steps at that pace: on a small machine one unpaced flush of the
   // index takes a core for 100 ms or more, and every request behind it
-  // waits. The WAL is never limited. 0 disables it. Default: 160 MiB/s
-  // (so at least 8 MiB/s).
+  // waits. The WAL is never limited. The tuner moves 5% a second, so a
+  // flush after an idle spell starts near the floor; up to four memtables
+  // per family may wait for it before writes stop (Close flushes at the
+  // ceiling). 0 disables it. Default: 160 MiB/s (so at least 8 MiB/s).
   int64_t background_write_bytes_per_sec = int64_t{160} << 20;
   // commit_delay, commit_group: group commit under load. When records
   // arrived while the writer was writing the last group (callers come
@@ -91,7 +94,9 @@ struct RocksDbLedgerOptions {
   // costs CPU (three block requests on a virtual disk), so at moderate load
   // this trades up to commit_delay of latency for fewer fsyncs. A record
   // that finds the writer idle, e.g. from a caller that waits for each
-  // answer before the next, is never held. commit_delay 0 disables it.
+  // answer before the next, is never held; but a few such callers (2 to 7
+  // with the defaults) answer in each other's fsyncs, so theirs may each
+  // wait the whole delay. commit_delay 0 disables it; at most 1 min.
   // Default: 300 us, 8.
   absl::Duration commit_delay = absl::Microseconds(300);
   size_t commit_group = 8;
@@ -194,7 +199,9 @@ class RocksDbLedger final : public Ledger {
     return !queue_.empty() || stopping_;
   }
   bool GroupFullOrStopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(queue_mu_) {
-    return queue_.size() >= options_.commit_group || stopping_;
+    // A queue refuses records beyond max_pending_appends: that many is full.
+    return queue_.size() >= std::min(options_.commit_group, options_.max_pending_appends) ||
+           stopping_;
   }
   absl::Status CatchUp() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   absl::StatusOr<LedgerRecord> GetRecord(const std::string& key) const

@@ -32,18 +32,20 @@ grpc::Status OperatorOnly(grpc::ServerContext* ctx, absl::string_view what) {
                       absl::StrCat(what, " is served to loopback clients only"));
 }
 
-bool FinishIfAbandoned(grpc::CallbackServerContext* ctx, grpc::ServerUnaryReactor* reactor,
-                       const std::atomic<bool>& stopping) {
-  const char* why;
-  if (stopping.load()) {
-    why = "the issuer is shutting down; retry in a moment";
-  } else if (ctx->IsCancelled()) {
-    why = "the call was cancelled before the issuer got to it";
-  } else {
-    return false;
-  }
-  reactor->Finish(Fail(ctx, absl::UnavailableError(why), "temporarily_unavailable"));
-  return true;
+bool SubmitForCall(WorkPool* pool, grpc::CallbackServerContext* ctx,
+                   grpc::ServerUnaryReactor* reactor, const std::atomic<bool>* stopping,
+                   WorkPool::Task work) {
+  return pool->TrySubmit([ctx, reactor, stopping, work = std::move(work)]() mutable {
+    const char* why;
+    if (stopping->load()) {
+      why = "the issuer is shutting down; retry in a moment";
+    } else if (ctx->IsCancelled()) {
+      why = "the call was cancelled before the issuer got to it";
+    } else {
+      return std::move(work)();
+    }
+    reactor->Finish(Fail(ctx, absl::UnavailableError(why), "temporarily_unavailable"));
+  });
 }
 
 }  // namespace grpc_internal
@@ -61,7 +63,7 @@ using grpc_internal::ToGrpc;
 // the call is finished on the ledger's thread once the record is durable, so
 // no thread waits out an fsync per call. An exchange still queued on the
 // pool when `stopping_` is set, or whose call is cancelled, is answered
-// without attesting (FinishIfAbandoned).
+// without attesting (SubmitForCall).
 class TokenServiceImpl final : public v1::TokenService::CallbackService {
  public:
   TokenServiceImpl(const TokenExchange* exchange, WorkPool* pool, const std::atomic<bool>* stopping)
@@ -92,12 +94,9 @@ class TokenServiceImpl final : public v1::TokenService::CallbackService {
         req, {"grpc", PeerAddress(ctx->peer())},
         [ctx, out, reactor](ExchangeResult r) { reactor->Finish(Answer(ctx, std::move(r), out)); },
         [this, ctx, reactor](WorkPool::Task task) {
-          return pool_->TrySubmit(
-              [ctx, reactor, stopping = stopping_, task = std::move(task)]() mutable {
-                // Answered here: `task`, with the exchange's `done`, is dropped unrun.
-                if (grpc_internal::FinishIfAbandoned(ctx, reactor, *stopping)) return;
-                std::move(task)();
-              });
+          // An abandoned call is answered there; `task`, with the exchange's
+          // `done`, is then dropped unrun.
+          return grpc_internal::SubmitForCall(pool_, ctx, reactor, stopping_, std::move(task));
         });
     return reactor;
   }
@@ -383,7 +382,7 @@ void GrpcApi::Stop(absl::Duration grace) {
   // mint and record for callers who are gone once the grace runs out, and
   // Shutdown waits for every call to be finished. HTTP drops such work; here
   // each queued task must still finish its call, so it answers UNAVAILABLE
-  // without issuing once it sees this (FinishIfAbandoned). Work already
+  // without issuing once it sees this (SubmitForCall). Work already
   // running finishes, within the grace if it can.
   stopping_.store(true);
   server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoSeconds(grace));

@@ -75,7 +75,7 @@ class GrpcApi {
 
   GrpcApi() = default;
   // stopping_: set by Stop before the server shuts down; queued pool work
-  // reads it (grpc_internal::FinishIfAbandoned).
+  // reads it (grpc_internal::SubmitForCall).
   std::atomic<bool> stopping_{false};
   // pool_: where TokenService and CertificateService run what may block.
   // After Stop() no call is left to submit to it or be answered by it.

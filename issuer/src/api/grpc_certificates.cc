@@ -169,7 +169,7 @@ class CertificateServiceImpl final : public v1::CertificateService::CallbackServ
   // success, the status and "writ-oauth-error" otherwise, "writ-request-id"
   // naming the record. A full pool is UNAVAILABLE with no request id: there
   // is no record to name (as HTTP's 503); so is a call abandoned before its
-  // turn on the pool (FinishIfAbandoned).
+  // turn on the pool (SubmitForCall).
   template <typename Response, typename Start>
   grpc::ServerUnaryReactor* Issue(grpc::CallbackServerContext* ctx, Response* out, Start start) {
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
@@ -180,11 +180,11 @@ class CertificateServiceImpl final : public v1::CertificateService::CallbackServ
       reactor->Finish(grpc::Status::OK);
     };
     RequestContext context{"grpc", PeerAddress(ctx->peer())};
-    if (pool_->TrySubmit([ctx, reactor, stopping = stopping_, start = std::move(start),
-                          context = std::move(context), done = std::move(done)]() mutable {
-          if (FinishIfAbandoned(ctx, reactor, *stopping)) return;
-          std::move(start)(context, CertificateDone(std::move(done)));
-        })) {
+    if (SubmitForCall(pool_, ctx, reactor, stopping_,
+                      [start = std::move(start), context = std::move(context),
+                       done = std::move(done)]() mutable {
+                        std::move(start)(context, CertificateDone(std::move(done)));
+                      })) {
       return reactor;
     }
     reactor->Finish(Fail(ctx, absl::UnavailableError("the issuer is busy; retry in a moment"),

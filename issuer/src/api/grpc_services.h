@@ -31,16 +31,18 @@ grpc::Status Fail(grpc::ServerContextBase* ctx, const absl::Status& s, absl::str
 // for anyone else.
 grpc::Status OperatorOnly(grpc::ServerContext* ctx, absl::string_view what);
 
-// FinishIfAbandoned is for pool work, before it attests anything: when the
-// server is stopping (`stopping`, which GrpcApi::Stop sets before shutting
-// the server down) or the call is cancelled (the client went away, its
-// deadline passed, or shutdown's grace ran out), it finishes the call with
-// UNAVAILABLE, "temporarily_unavailable" and no request id (nothing is
-// recorded), and returns true: the work must then not run. Issuing would
-// spend a one-time token and record a credential nobody receives. False,
-// the call untouched, otherwise. Thread-safe.
-bool FinishIfAbandoned(grpc::CallbackServerContext* ctx, grpc::ServerUnaryReactor* reactor,
-                       const std::atomic<bool>& stopping);
+// SubmitForCall queues `work` for the call `ctx` on `pool`; false (the call
+// untouched, `work` dropped) when the pool is full. When a pool thread gets
+// to it, a call that was abandoned meanwhile (the server is stopping:
+// `stopping`, which GrpcApi::Stop sets before shutting the server down; or
+// the call is cancelled: the client went away, its deadline passed, or
+// shutdown's grace ran out) is finished with UNAVAILABLE,
+// "temporarily_unavailable" and no request id (nothing is recorded), and
+// `work` is dropped unrun: issuing would spend a one-time token and record
+// a credential nobody receives. Thread-safe.
+bool SubmitForCall(WorkPool* pool, grpc::CallbackServerContext* ctx,
+                   grpc::ServerUnaryReactor* reactor, const std::atomic<bool>* stopping,
+                   WorkPool::Task work);
 
 // PeerChainDer reads the call's TLS client certificate chain into a renewal
 // request (peer_chain_der, leaf first, DER; or peer_certificate_error when
@@ -65,7 +67,7 @@ SvidRenewalRequest PeerChainFromProperties(absl::string_view security_type,
 // recorded), and each call is finished once the ledger has its record.
 // Issuance still queued when `stopping` (required) is set, or whose call is
 // cancelled, is answered UNAVAILABLE without attesting or recording (see
-// FinishIfAbandoned). `pool` and `stopping` must outlive the server's calls.
+// SubmitForCall). `pool` and `stopping` must outlive the server's calls.
 std::unique_ptr<grpc::Service> NewCertificateService(const CertificateExchange* exchange,
                                                      const KeyManager* keys, WorkPool* pool,
                                                      const std::atomic<bool>* stopping);

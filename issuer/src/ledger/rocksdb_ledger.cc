@@ -160,7 +160,8 @@ RocksDbLedger::RocksDbLedger(std::unique_ptr<rocksdb::DB> db,
       read_only_(read_only),
       secondary_dir_(std::move(secondary_dir)),
       db_(std::move(db)),
-      handles_(std::move(handles)) {
+      handles_(std::move(handles)),
+      background_limiter_(db_->GetDBOptions().rate_limiter) {
   records_ = handles_.front();
   index_ = handles_.back();
   if (!read_only_) writer_ = std::thread([this] { WriterLoop(); });
@@ -206,7 +207,6 @@ absl::StatusOr<std::unique_ptr<RocksDbLedger>> RocksDbLedger::Open(
   }
   std::unique_ptr<RocksDbLedger> ledger(new RocksDbLedger(
       std::unique_ptr<rocksdb::DB>(raw), std::move(handles), options, /*read_only=*/false, ""));
-  ledger->background_limiter_ = db_options.rate_limiter;
   absl::StatusOr<uint64_t> moved = 0;
   {
     // Nobody else holds the ledger yet; the lock only satisfies the analysis.

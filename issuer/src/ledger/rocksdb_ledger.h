@@ -230,8 +230,8 @@ class RocksDbLedger final : public Ledger {
   std::atomic<bool> open_{true};
   std::atomic<bool> failed_{false};
   std::atomic<uint64_t> groups_written_{0};
-  // The limiter is shared with RocksDB (nullptr when disabled).
-  std::shared_ptr<rocksdb::RateLimiter> background_limiter_;
+  // The database's background rate limiter (nullptr when disabled).
+  const std::shared_ptr<rocksdb::RateLimiter> background_limiter_;
 };
 
 }  // namespace writ::issuer

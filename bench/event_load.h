@@ -75,21 +75,32 @@ struct LoadTally {
   long ok = 0;
   std::map<std::string, long> errors;  // by kind: "http:503", "tcp:ECONNREFUSED", ...
   std::vector<int64_t> latency_ns;     // every request, errors included; unsorted
+  // answered_ns[i]: when request i of latency_ns was answered (or failed),
+  // LoadClock nanoseconds; with its latency, the span it was outstanding.
+  std::vector<int64_t> answered_ns;
 
-  // Record counts one answered (or failed) request.
-  void Record(bool succeeded, const std::string& error_kind, int64_t latency) {
+  // Reserve makes room for `n` requests.
+  void Reserve(size_t n) {
+    latency_ns.reserve(n);
+    answered_ns.reserve(n);
+  }
+  // Record counts one request, due at `due`, answered (or failed) at `answered`.
+  void Record(bool succeeded, const std::string& error_kind, LoadClock::time_point due,
+              LoadClock::time_point answered) {
     if (succeeded) {
       ++ok;
     } else {
       ++errors[error_kind];
     }
-    latency_ns.push_back(latency);
+    latency_ns.push_back((answered - due).count());
+    answered_ns.push_back(answered.time_since_epoch().count());
   }
   // Merge adds `other`'s counts to this one.
   void Merge(LoadTally&& other) {
     ok += other.ok;
     for (const auto& [kind, n] : other.errors) errors[kind] += n;
     latency_ns.insert(latency_ns.end(), other.latency_ns.begin(), other.latency_ns.end());
+    answered_ns.insert(answered_ns.end(), other.answered_ns.begin(), other.answered_ns.end());
   }
 };
 

@@ -296,11 +296,21 @@ TEST(HttpEventLoadTest, OpenLoopQueuesAndCountsFromTheDueTime) {
                             milliseconds(10));
   auto load = Http(server.port(), 1);
   std::atomic<size_t> next{0};
-  LoadTally t = load->RunPhase(Phase(milliseconds(200), 200), kPool, next);
+  const LoadPhase phase = Phase(milliseconds(200), 200);
+  LoadTally t = load->RunPhase(phase, kPool, next);
   EXPECT_EQ(t.ok, 40);
   EXPECT_TRUE(t.errors.empty());
   EXPECT_EQ(server.requests(), 40);
   EXPECT_GT(*std::max_element(t.latency_ns.begin(), t.latency_ns.end()), 150'000'000);
+  // Each answer's time, in the latencies' order: one connection answers in
+  // turn, each answer comes after its request was due (request i at i / 200 s).
+  ASSERT_EQ(t.answered_ns.size(), t.latency_ns.size());
+  EXPECT_TRUE(std::is_sorted(t.answered_ns.begin(), t.answered_ns.end()));
+  const int64_t start = phase.start.time_since_epoch().count();
+  for (size_t i = 0; i < t.answered_ns.size(); ++i) {
+    const int64_t due = t.answered_ns[i] - t.latency_ns[i];
+    EXPECT_NEAR(due, start + static_cast<int64_t>(i) * 5'000'000, 1) << i;  // rounding
+  }
 }
 
 TEST(HttpEventLoadTest, SplitsConnectionsAndArrivalsBetweenThreads) {

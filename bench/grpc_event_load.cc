@@ -89,7 +89,7 @@ LoadTally GrpcEventLoad::RunPhase(const LoadPhase& phase, const std::vector<std:
   for (auto& shard : shards_) {
     absl::MutexLock lock(&shard->mu);
     shard->tally = LoadTally();
-    shard->tally.latency_ns.reserve(
+    shard->tally.Reserve(
         static_cast<size_t>((phase.rate > 0 ? phase.rate : 10000.0) / k * seconds * 1.2 + 16));
     shard->idle.clear();
     shard->queued.clear();
@@ -154,7 +154,7 @@ LoadTally GrpcEventLoad::Drive(int i) {
   if (!shard.mu.AwaitWithTimeout(absl::Condition(&drained), until_give_up)) {
     const LoadClock::time_point now = LoadClock::now();
     for (LoadClock::time_point due : shard.queued) {
-      shard.tally.Record(false, "grpc:timeout", (now - due).count());
+      shard.tally.Record(false, "grpc:timeout", due, now);
     }
     shard.queued.clear();
     shard.mu.Await(absl::Condition(&drained));
@@ -188,7 +188,7 @@ void GrpcEventLoad::OnDone(Slot* slot, const grpc::Status& status) {
   LoadClock::time_point due;
   {
     absl::MutexLock lock(&shard.mu);
-    shard.tally.Record(kind.empty(), kind, (now - slot->due).count());
+    shard.tally.Record(kind.empty(), kind, slot->due, now);
     if (phase_.rate <= 0 && now < phase_.deadline) {
       again = true;
       due = now;

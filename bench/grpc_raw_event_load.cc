@@ -119,7 +119,7 @@ LoadTally RawGrpcShard::Run(const LoadPhase& phase, int shard, int shards,
   next_token_ = &next_token;
   tally_ = LoadTally();
   const double seconds = std::chrono::duration<double>(phase.deadline - phase.start).count();
-  tally_.latency_ns.reserve(
+  tally_.Reserve(
       static_cast<size_t>((phase.rate > 0 ? phase.rate : 10000.0) / shards * seconds * 1.2 + 16));
   busy_ = 0;
   freed_.clear();
@@ -196,7 +196,7 @@ void RawGrpcShard::Start(Slot& s, LoadClock::time_point due) {
 }
 
 void RawGrpcShard::Complete(Slot& s, bool succeeded, const std::string& kind) {
-  tally_.Record(succeeded, kind, (LoadClock::now() - s.due).count());
+  tally_.Record(succeeded, kind, s.due, LoadClock::now());
   s.busy = false;
   --busy_;
   freed_.push_back(&s);
@@ -216,11 +216,11 @@ void RawGrpcShard::GiveUp(LoadClock::time_point now) {
   conns_.CloseBusy();
   for (Slot& s : slots_) {
     if (!s.busy) continue;
-    tally_.Record(false, "grpc:timeout", (now - s.due).count());
+    tally_.Record(false, "grpc:timeout", s.due, now);
     s.busy = false;
   }
   for (LoadClock::time_point due : queued_) {
-    tally_.Record(false, "grpc:timeout", (now - due).count());
+    tally_.Record(false, "grpc:timeout", due, now);
   }
   busy_ = 0;
 }

@@ -123,7 +123,7 @@ LoadTally HttpShard::Run(const LoadPhase& phase, int shard, int shards,
   next_token_ = &next_token;
   tally_ = LoadTally();
   const double seconds = std::chrono::duration<double>(phase.deadline - phase.start).count();
-  tally_.latency_ns.reserve(
+  tally_.Reserve(
       static_cast<size_t>((phase.rate > 0 ? phase.rate : 10000.0) / shards * seconds * 1.2 + 16));
   busy_ = 0;
   freed_.clear();
@@ -152,11 +152,11 @@ LoadTally HttpShard::Run(const LoadPhase& phase, int shard, int shards,
     if (now >= give_up) {
       for (Conn& c : conns_) {
         if (c.state == State::kIdle) continue;
-        tally_.Record(false, "http:timeout", (now - c.due).count());
+        tally_.Record(false, "http:timeout", c.due, now);
         CloseFd(c);
       }
       for (LoadClock::time_point due : queued_) {
-        tally_.Record(false, "http:timeout", (now - due).count());
+        tally_.Record(false, "http:timeout", due, now);
       }
       break;
     }
@@ -309,7 +309,7 @@ void HttpShard::Fail(Conn& c, const std::string& kind) {
 }
 
 void HttpShard::Complete(Conn& c, bool succeeded, const std::string& kind) {
-  tally_.Record(succeeded, kind, (LoadClock::now() - c.due).count());
+  tally_.Record(succeeded, kind, c.due, LoadClock::now());
   c.state = State::kIdle;
   c.in.clear();
   --busy_;

@@ -8,6 +8,7 @@
 //               [--crypto-seconds S] [--dir PARENT] [--credential jwt|x509-svid|ssh]
 //               [--load event|threads] [--load-threads K] [--grpc-client raw|grpcpp]
 //               [--keep-data] [--commit-delay-us US] [--background-write-limit BYTES_PER_S]
+//               [--slow-log FILE] [--slow-ms MS]
 //
 // --credential x509-svid or ssh measures certificate issuance instead of
 // token exchange, in process only (--transport inproc): attestation, policy,
@@ -23,6 +24,9 @@
 // sizes and CPU) and one policy allowing the bench's tokens.
 // A pool of distinct tokens (distinct sub, jti, repository, run_id) is minted
 // before any timing.
+// --slow-log FILE lists each open-loop request slower than --slow-ms (default
+// 5) with the Unix time it was answered, so ledger_log_summary.py --slow can
+// lay them against the ledger's flushes and compactions (--keep-data).
 //
 // Phases, per transport:
 //   peak       closed loop: N clients each send the next request as soon as
@@ -51,6 +55,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -123,6 +128,8 @@ struct Flags {
   int load_threads = 1;
   std::string grpc_client = "raw";  // raw | grpcpp: the event load's gRPC client
   bool keep_data = false;
+  std::string slow_log;  // empty: none
+  double slow_ms = 5;
 };
 
 std::string g_data_dir;  // removed by Die and at exit
@@ -181,13 +188,18 @@ Flags ParseFlags(int argc, char** argv) {
       f.grpc_client = value();
     } else if (a == "--keep-data") {
       f.keep_data = true;
+    } else if (a == "--slow-log") {
+      f.slow_log = value();
+    } else if (a == "--slow-ms") {
+      f.slow_ms = std::atof(value().c_str());
+      if (!(f.slow_ms > 0)) Die("--slow-ms must be a number of milliseconds above 0");
     } else {
       Die(absl::StrCat(
           "unknown flag ", a,
           " (flags: --transport grpc|http|both --clients N --seconds S --pool N "
           "--rate R --http-threads N --io-threads N --per-channel N --crypto-seconds S --dir D "
           "--credential jwt|x509-svid|ssh --load event|threads --load-threads K "
-          "--grpc-client raw|grpcpp --keep-data)"));
+          "--grpc-client raw|grpcpp --keep-data --slow-log FILE --slow-ms MS)"));
     }
   }
   if (f.transport != "grpc" && f.transport != "http" && f.transport != "inproc" &&
@@ -294,15 +306,37 @@ double ProcessCpuSeconds() {
   return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
+// SlowRequest is one request slower than the phase's threshold.
+struct SlowRequest {
+  SteadyClock::time_point answered;
+  int64_t latency_ns = 0;
+};
+
 struct PhaseResult {
   long ok = 0;
   std::map<std::string, long> errors;
+  SteadyClock::time_point start, end;  // end: the deadline, or the last answer after it
   double seconds = 0;
   double cpu_cores = 0;             // process CPU time / wall time: cores kept busy
-  std::vector<int64_t> latency_ns;  // every request, errors included
+  std::vector<int64_t> latency_ns;  // every request, errors included; sorted
+  std::vector<SlowRequest> slow;    // those slower than the phase's threshold, if any
   long total() const { return static_cast<long>(latency_ns.size()); }
   double throughput() const { return ok / seconds; }
 };
+
+// Slow returns the requests (answered_ns[i], latency_ns[i]) slower than
+// `over_ns` (none when it is 0).
+std::vector<SlowRequest> Slow(const std::vector<int64_t>& answered_ns,
+                              const std::vector<int64_t>& latency_ns, int64_t over_ns) {
+  std::vector<SlowRequest> slow;
+  for (size_t i = 0; over_ns > 0 && i < latency_ns.size() && i < answered_ns.size(); ++i) {
+    if (latency_ns[i] > over_ns) {
+      slow.push_back(
+          {SteadyClock::time_point(SteadyClock::duration(answered_ns[i])), latency_ns[i]});
+    }
+  }
+  return slow;
+}
 
 // InprocClient calls the issuance pipeline directly, without a transport:
 // attestation, policy, minting and the durable ledger only. It measures what
@@ -374,19 +408,35 @@ class InprocSshClient final : public ExchangeClient {
   size_t next_;
 };
 
+// Finish makes the result of a phase that ran from `start` until its
+// deadline (or its last answer after it), taking `cpu_before` seconds of
+// process CPU before it; `slow_ns` > 0 lists the requests slower than that.
+PhaseResult Finish(LoadTally tally, SteadyClock::time_point start, SteadyClock::time_point deadline,
+                   double cpu_before, int64_t slow_ns) {
+  const SteadyClock::time_point now = SteadyClock::now();
+  PhaseResult r;
+  r.cpu_cores =
+      (ProcessCpuSeconds() - cpu_before) / std::chrono::duration<double>(now - start).count();
+  // Closed loop: the last answers arrive a little after the deadline.
+  r.start = start;
+  r.end = std::max(now, deadline);
+  r.seconds = std::chrono::duration<double>(r.end - start).count();
+  r.ok = tally.ok;
+  r.errors = std::move(tally.errors);
+  r.slow = Slow(tally.answered_ns, tally.latency_ns, slow_ns);
+  r.latency_ns = std::move(tally.latency_ns);
+  std::sort(r.latency_ns.begin(), r.latency_ns.end());
+  return r;
+}
+
 // RunPhase drives the clients for `seconds`. rate <= 0: closed loop; else
 // open loop at `rate` req/s, client i sending requests i, i+C, i+2C, ... of
 // the global schedule, latency measured from each request's scheduled time.
 PhaseResult RunPhase(std::vector<std::unique_ptr<ExchangeClient>>& clients,
                      const std::vector<std::string>& pool, std::atomic<size_t>& next_token,
-                     double seconds, double rate) {
+                     double seconds, double rate, int64_t slow_ns) {
   const int c = static_cast<int>(clients.size());
-  struct PerThread {
-    long ok = 0;
-    std::map<std::string, long> errors;
-    std::vector<int64_t> latency_ns;
-  };
-  std::vector<PerThread> per(c);
+  std::vector<LoadTally> per(c);
   const double cpu_before = ProcessCpuSeconds();
   const auto start = SteadyClock::now() + std::chrono::milliseconds(5);
   const SteadyClock::time_point deadline =
@@ -395,9 +445,8 @@ PhaseResult RunPhase(std::vector<std::unique_ptr<ExchangeClient>>& clients,
   std::vector<std::thread> threads;
   for (int i = 0; i < c; ++i) {
     threads.emplace_back([&, i] {
-      PerThread& me = per[i];
-      me.latency_ns.reserve(
-          static_cast<size_t>((rate > 0 ? rate / c : 5000.0) * seconds * 1.2 + 16));
+      LoadTally& me = per[i];
+      me.Reserve(static_cast<size_t>((rate > 0 ? rate / c : 5000.0) * seconds * 1.2 + 16));
       std::string error;
       std::this_thread::sleep_until(start);
       for (long k = 0;; ++k) {
@@ -412,52 +461,28 @@ PhaseResult RunPhase(std::vector<std::unique_ptr<ExchangeClient>>& clients,
           if (sent >= deadline) break;
         }
         const std::string& token = pool[next_token.fetch_add(1) % pool.size()];
-        if (clients[i]->Exchange(token, &error)) {
-          ++me.ok;
-        } else {
-          ++me.errors[error];
-        }
-        me.latency_ns.push_back((SteadyClock::now() - sent).count());
+        const bool ok = clients[i]->Exchange(token, &error);
+        me.Record(ok, error, sent, SteadyClock::now());
       }
     });
   }
   for (auto& t : threads) t.join();
-  PhaseResult r;
-  r.cpu_cores = (ProcessCpuSeconds() - cpu_before) /
-                std::chrono::duration<double>(SteadyClock::now() - start).count();
-  // Closed loop: the last answers arrive a little after the deadline.
-  r.seconds = std::chrono::duration<double>(std::max(SteadyClock::now(), deadline) - start).count();
-  for (PerThread& p : per) {
-    r.ok += p.ok;
-    for (auto& [k, v] : p.errors) r.errors[k] += v;
-    r.latency_ns.insert(r.latency_ns.end(), p.latency_ns.begin(), p.latency_ns.end());
-  }
-  std::sort(r.latency_ns.begin(), r.latency_ns.end());
-  return r;
+  LoadTally all;
+  for (LoadTally& t : per) all.Merge(std::move(t));
+  return Finish(std::move(all), start, deadline, cpu_before, slow_ns);
 }
 
-// RunEventPhase is RunPhase for an event-driven load: the same timing (start
-// 5 ms from now, `seconds` long, closed loop or open loop at `rate`) and the
-// same result.
 PhaseResult RunEventPhase(EventLoad& load, const std::vector<std::string>& pool,
-                          std::atomic<size_t>& next_token, double seconds, double rate) {
+                          std::atomic<size_t>& next_token, double seconds, double rate,
+                          int64_t slow_ns) {
   const double cpu_before = ProcessCpuSeconds();
   LoadPhase phase;
   phase.start = SteadyClock::now() + std::chrono::milliseconds(5);
   phase.deadline = phase.start + std::chrono::duration_cast<SteadyClock::duration>(
                                      std::chrono::duration<double>(seconds));
   phase.rate = rate;
-  LoadTally tally = load.RunPhase(phase, pool, next_token);
-  const SteadyClock::time_point end = SteadyClock::now();
-  PhaseResult r;
-  r.cpu_cores =
-      (ProcessCpuSeconds() - cpu_before) / std::chrono::duration<double>(end - phase.start).count();
-  r.seconds = std::chrono::duration<double>(std::max(end, phase.deadline) - phase.start).count();
-  r.ok = tally.ok;
-  r.errors = std::move(tally.errors);
-  r.latency_ns = std::move(tally.latency_ns);
-  std::sort(r.latency_ns.begin(), r.latency_ns.end());
-  return r;
+  return Finish(load.RunPhase(phase, pool, next_token), phase.start, phase.deadline, cpu_before,
+                slow_ns);
 }
 
 double PercentileMs(const std::vector<int64_t>& sorted, double p) {
@@ -484,6 +509,29 @@ void PrintPhase(const char* transport, const char* phase, const PhaseResult& r) 
   std::fflush(stdout);
 }
 
+// UnixMicros maps a steady-clock time to Unix microseconds (the clock of the
+// ledger's RocksDB LOG).
+int64_t UnixMicros(SteadyClock::time_point t) {
+  const auto now_unix = std::chrono::system_clock::now().time_since_epoch();
+  const auto ago = SteadyClock::now() - t;
+  return std::chrono::duration_cast<std::chrono::microseconds>(now_unix - ago).count();
+}
+
+// AppendSlowLog writes `r`'s slow requests to `out`: a header line
+//   # phase <transport> <label> <start unix us> <end unix us> <requests> <slow ms>
+// then a line per request: <transport> <answered unix us> <latency ms>.
+void AppendSlowLog(std::FILE* out, const char* transport, const std::string& label, double slow_ms,
+                   const PhaseResult& r) {
+  std::fprintf(out, "# phase %s %s %lld %lld %ld %g\n", transport, label.c_str(),
+               static_cast<long long>(UnixMicros(r.start)),
+               static_cast<long long>(UnixMicros(r.end)), r.total(), slow_ms);
+  for (const SlowRequest& s : r.slow) {
+    std::fprintf(out, "%s %lld %.3f\n", transport, static_cast<long long>(UnixMicros(s.answered)),
+                 s.latency_ns / 1e6);
+  }
+  if (std::fflush(out) != 0) Die("cannot write the --slow-log file");
+}
+
 void WriteFile(const std::string& path, const std::string& content) {
   std::ofstream out(path);
   out << content;
@@ -491,6 +539,12 @@ void WriteFile(const std::string& path, const std::string& content) {
 }
 
 int Run(const Flags& flags) {
+  // Opened first, so that a path that cannot be written fails before the set-up.
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> slow_log(nullptr, &std::fclose);
+  if (!flags.slow_log.empty()) {
+    slow_log.reset(std::fopen(flags.slow_log.c_str(), "w"));
+    if (!slow_log) Die(absl::StrCat("cannot open --slow-log ", flags.slow_log));
+  }
   const unsigned cores = std::thread::hardware_concurrency();
   std::printf(
       "issuer_load: %u cores (hardware_concurrency); load generator, issuer and OIDC\n"
@@ -638,9 +692,9 @@ int Run(const Flags& flags) {
         }
       }
     }
-    auto run_phase = [&](double seconds, double rate) {
-      return event_load ? RunEventPhase(*event_load, pool, next_token, seconds, rate)
-                        : RunPhase(clients, pool, next_token, seconds, rate);
+    auto run_phase = [&](double seconds, double rate, int64_t slow_ns = 0) {
+      return event_load ? RunEventPhase(*event_load, pool, next_token, seconds, rate, slow_ns)
+                        : RunPhase(clients, pool, next_token, seconds, rate, slow_ns);
     };
     PhaseResult warm = run_phase(1.0, 0);
     if (warm.ok == 0) {
@@ -650,9 +704,14 @@ int Run(const Flags& flags) {
     PhaseResult peak = run_phase(flags.seconds, 0);
     PrintPhase(transport, "peak (closed loop)", peak);
     const double rate = flags.rate > 0 ? flags.rate : peak.throughput() / 2;
-    PhaseResult open = run_phase(flags.seconds, rate);
+    PhaseResult open =
+        run_phase(flags.seconds, rate, slow_log ? static_cast<int64_t>(flags.slow_ms * 1e6) : 0);
     std::string label = absl::StrCat("open loop ", static_cast<long>(rate), "/s");
     PrintPhase(transport, label.c_str(), open);
+    if (slow_log) {
+      AppendSlowLog(slow_log.get(), transport, absl::StrCat("open-loop-", static_cast<long>(rate)),
+                    flags.slow_ms, open);
+    }
     peaks.emplace_back(transport, peak.throughput());
   }
 

@@ -1,27 +1,42 @@
 #!/usr/bin/env python3
 """ledger_log_summary: what RocksDB's flushes and compactions cost, per column family.
 
-    bench/ledger_log_summary.py DATA_DIR/ledger/LOG [...]
+    bench/ledger_log_summary.py [--slow SLOW_LOG] DATA_DIR/ledger/LOG [...]
 
 Reads the EVENT_LOG_v1 lines of a ledger's RocksDB info LOG (issuer_load --keep-data
 prints where it is) and prints, per column family: MB flushed, compactions, MB they
 wrote and CPU seconds they took, and MB moved to a lower level without a rewrite.
+
+With --slow (the file issuer_load --slow-log wrote in the same run), it also says which
+of the slow open-loop requests were outstanding while a flush or a compaction ran, per
+column family, next to the share of the phases' time those windows covered: a kind of
+background work that holds far more of the slow requests than of the time is where the
+tail comes from.
 """
 import json
 import sys
 
 
-def summarize(path):
+def read_events(path):
     events = []
     with open(path, encoding="utf-8", errors="replace") as log:
         for line in log:
             at = line.find("EVENT_LOG_v1 ")
             if at >= 0:
                 events.append(json.loads(line[at + len("EVENT_LOG_v1 "):]))
+    return events
+
+
+def families_of_jobs(events):
     family_of_job = {}
     for e in events:
         if "cf_name" in e and "job" in e:
             family_of_job.setdefault(e["job"], e["cf_name"])
+    return family_of_job
+
+
+def summarize(path, events):
+    family_of_job = families_of_jobs(events)
     flush_jobs = {e["job"] for e in events if e["event"] == "flush_started"}
     totals = {}
 
@@ -46,8 +61,126 @@ def summarize(path):
             for k, v in values.items())))
 
 
-if __name__ == "__main__":
-    if len(sys.argv) < 2:
+def windows(events):
+    """(family, "flush" | "compaction", start us, end us) for each finished job."""
+    family_of_job = families_of_jobs(events)
+    started = {}
+    out = []
+    for e in events:
+        kind = e["event"].split("_")[0]
+        if e["event"] in ("flush_started", "compaction_started"):
+            started[(kind, e["job"])] = e["time_micros"]
+        elif e["event"] in ("flush_finished", "compaction_finished"):
+            begin = started.pop((kind, e["job"]), None)
+            if begin is not None:
+                out.append((family_of_job.get(e["job"], "default"), kind, begin,
+                            e["time_micros"]))
+    return out
+
+
+def read_slow_log(path):
+    """{transport: (phases, slow)}: phases as (start us, end us, requests, slow ms), slow
+    requests as (due us, answered us)."""
+    by_transport = {}
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            fields = line.split()
+            try:
+                if fields[:2] == ["#", "phase"]:
+                    by_transport.setdefault(fields[2], ([], []))[0].append(
+                        (int(fields[4]), int(fields[5]), int(fields[6]), float(fields[7])))
+                elif fields:
+                    answered, latency_ms = int(fields[1]), float(fields[2])
+                    by_transport.setdefault(fields[0], ([], []))[1].append(
+                        (answered - round(latency_ms * 1000), answered))
+            except (IndexError, ValueError):
+                sys.exit("%s:%d: not an issuer_load --slow-log line: %r" % (path, n, line))
+    return by_transport
+
+
+def covered_us(spans, phases):
+    """Microseconds of the phases that the union of `spans` covers."""
+    total = 0
+    for p_start, p_end, _, _ in phases:
+        clipped = sorted((max(s, p_start), min(e, p_end)) for s, e in spans
+                         if e > p_start and s < p_end)
+        at = p_start
+        for s, e in clipped:
+            s = max(s, at)
+            if e > s:
+                total += e - s
+                at = e
+    return total
+
+
+def attribute(events, phases, slow):
+    """Rows (label, windows, covered us, slow requests) for each family and kind of
+    work that ran during the phases, then "any of these" and "none"; and the phases'
+    total length in us."""
+    spans_of = {}
+    for family, kind, start, end in windows(events):
+        if any(end > p_start and start < p_end for p_start, p_end, _, _ in phases):
+            spans_of.setdefault((family, kind), []).append((start, end))
+
+    def overlapping(spans):
+        return sum(1 for s, e in slow if any(s <= w_end and w_start <= e
+                                             for w_start, w_end in spans))
+
+    rows = []
+    all_spans = []
+    for (family, kind), spans in sorted(spans_of.items()):
+        rows.append(("%s %s" % (family, kind), len(spans), covered_us(spans, phases),
+                     overlapping(spans)))
+        all_spans += spans
+    length = sum(end - start for start, end, _, _ in phases)
+    any_covered = covered_us(all_spans, phases)
+    any_slow = overlapping(all_spans)
+    rows.append(("any of these", len(all_spans), any_covered, any_slow))
+    rows.append(("none", 0, length - any_covered, len(slow) - any_slow))
+    return rows, length
+
+
+def print_attribution(slow_path, events):
+    by_transport = read_slow_log(slow_path)
+    for transport, (phases, slow) in sorted(by_transport.items()):
+        if not phases:
+            sys.exit("%s: %s requests but no phase line (was it written by issuer_load "
+                     "--slow-log?)" % (slow_path, transport))
+    if not by_transport:
+        sys.exit("%s: no phase in it (was it written by issuer_load --slow-log?)" % slow_path)
+    for transport, (phases, slow) in sorted(by_transport.items()):
+        rows, length = attribute(events, phases, slow)
+        print("  %s: %d of %d open-loop requests slower than %g ms (%s), %d phase(s), %.1f s"
+              % (transport, len(slow), sum(p[2] for p in phases), phases[0][3], slow_path,
+                 len(phases), length / 1e6))
+        print("    %-22s %7s %15s %15s" % ("while", "windows", "time covered", "slow requests"))
+        for label, n, covered, count in rows:
+            print("    %-22s %7s %8.1f s %4.0f%% %8d %4.0f%%" % (
+                label, n if n else "", covered / 1e6, 100.0 * covered / max(length, 1), count,
+                100.0 * count / max(len(slow), 1)))
+
+
+def main(argv):
+    slow_path = None
+    paths = []
+    i = 0
+    while i < len(argv):
+        if argv[i] == "--slow":
+            if i + 1 >= len(argv):
+                sys.exit("--slow needs the file issuer_load --slow-log wrote")
+            slow_path = argv[i + 1]
+            i += 2
+        else:
+            paths.append(argv[i])
+            i += 1
+    if not paths:
         sys.exit(__doc__)
-    for arg in sys.argv[1:]:
-        summarize(arg)
+    for path in paths:
+        events = read_events(path)
+        summarize(path, events)
+        if slow_path:
+            print_attribution(slow_path, events)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

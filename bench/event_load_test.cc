@@ -198,6 +198,17 @@ std::unique_ptr<EventLoad> Http(int port, int clients, int threads = 1) {
 
 const std::vector<std::string> kPool = {"t0.a.b", "t1.a.b", "t2.a.b"};
 
+// ExpectAnswerTimes checks that every request of `t` has its answer time,
+// and that each was due (answer time - latency) within `phase`.
+void ExpectAnswerTimes(const LoadTally& t, const LoadPhase& phase) {
+  ASSERT_EQ(t.answered_ns.size(), t.latency_ns.size());
+  for (size_t i = 0; i < t.answered_ns.size(); ++i) {
+    const LoadClock::time_point due(LoadClock::duration(t.answered_ns[i] - t.latency_ns[i]));
+    EXPECT_GE(due, phase.start) << i;
+    EXPECT_LT(due, phase.deadline) << i;
+  }
+}
+
 TEST(HttpEventLoadTest, ClosedLoopCountsEveryAnswerReadInParts) {
   ScriptedHttpServer server([](int, int) { return ScriptedHttpServer::Reply::kOk; });
   auto load = Http(server.port(), 4);
@@ -317,10 +328,14 @@ TEST(HttpEventLoadTest, SplitsConnectionsAndArrivalsBetweenThreads) {
   ScriptedHttpServer server([](int, int) { return ScriptedHttpServer::Reply::kOk; });
   auto load = Http(server.port(), 5, 2);
   std::atomic<size_t> next{0};
-  LoadTally open = load->RunPhase(Phase(milliseconds(200), 300), kPool, next);
+  const LoadPhase open_phase = Phase(milliseconds(200), 300);
+  LoadTally open = load->RunPhase(open_phase, kPool, next);
   EXPECT_EQ(open.ok, 60);
-  LoadTally closed = load->RunPhase(Phase(milliseconds(100)), kPool, next);
+  ExpectAnswerTimes(open, open_phase);  // merged from both threads
+  const LoadPhase closed_phase = Phase(milliseconds(100));
+  LoadTally closed = load->RunPhase(closed_phase, kPool, next);
   EXPECT_TRUE(closed.errors.empty());
+  ExpectAnswerTimes(closed, closed_phase);
   EXPECT_EQ(server.connections(), 5);  // kept from phase to phase
   EXPECT_EQ(server.requests(), 60 + closed.ok);
 }

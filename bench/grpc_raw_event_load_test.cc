@@ -239,12 +239,20 @@ TEST(RawGrpcEventLoadTest, ClosedLoopCountsAnswersReadInParts) {
   ScriptedH2Server server([](int, int) { return Reply::kOk; });
   auto load = Raw(server.port(), 4, 2);
   std::atomic<size_t> next{0};
-  LoadTally t = load->RunPhase(Phase(milliseconds(200)), kPool, next);
+  const LoadPhase phase = Phase(milliseconds(200));
+  LoadTally t = load->RunPhase(phase, kPool, next);
   EXPECT_TRUE(t.errors.empty()) << t.errors.begin()->first;
   EXPECT_GT(t.ok, 20);
   EXPECT_EQ(Total(t), t.ok);
   EXPECT_EQ(server.calls(), t.ok);
   EXPECT_EQ(server.connections(), 2);  // two calls per connection
+  // Each call's answer time, the latency back to when it was sent.
+  ASSERT_EQ(t.answered_ns.size(), t.latency_ns.size());
+  for (size_t i = 0; i < t.answered_ns.size(); ++i) {
+    const LoadClock::time_point sent(LoadClock::duration(t.answered_ns[i] - t.latency_ns[i]));
+    EXPECT_GE(sent, phase.start) << i;
+    EXPECT_LT(sent, phase.deadline) << i;
+  }
   EXPECT_EQ(next.load(), static_cast<size_t>(t.ok));
   for (const std::string& token : server.tokens()) {
     ASSERT_NE(std::find(kPool.begin(), kPool.end(), token), kPool.end()) << token;

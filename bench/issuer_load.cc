@@ -65,6 +65,7 @@
 #include "absl/time/clock.h"
 #include "bench/event_load.h"
 #include "bench/load_clients.h"
+#include "bench/slow_log.h"
 #include "issuer/src/config/issuer_config.h"
 #include "issuer/src/exchange/certificate_exchange.h"
 #include "issuer/src/main/issuer_server.h"
@@ -134,6 +135,10 @@ struct Flags {
 
 std::string g_data_dir;  // removed by Die and at exit
 
+struct CloseFile {
+  void operator()(std::FILE* f) const { std::fclose(f); }
+};
+
 [[noreturn]] void Die(const std::string& what) {
   std::fprintf(stderr, "issuer_load: %s\n", what.c_str());
   if (!g_data_dir.empty()) std::filesystem::remove_all(g_data_dir);
@@ -148,6 +153,7 @@ T Check(absl::StatusOr<T> v, const char* what) {
 
 Flags ParseFlags(int argc, char** argv) {
   Flags f;
+  bool slow_ms_given = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -191,6 +197,7 @@ Flags ParseFlags(int argc, char** argv) {
     } else if (a == "--slow-log") {
       f.slow_log = value();
     } else if (a == "--slow-ms") {
+      slow_ms_given = true;
       f.slow_ms = std::atof(value().c_str());
       if (!(f.slow_ms > 0)) Die("--slow-ms must be a number of milliseconds above 0");
     } else {
@@ -201,6 +208,12 @@ Flags ParseFlags(int argc, char** argv) {
           "--credential jwt|x509-svid|ssh --load event|threads --load-threads K "
           "--grpc-client raw|grpcpp --keep-data --slow-log FILE --slow-ms MS)"));
     }
+  }
+  if (slow_ms_given && f.slow_log.empty()) Die("--slow-ms needs --slow-log FILE");
+  if (!f.slow_log.empty() && !f.keep_data) {
+    std::fprintf(stderr,
+                 "issuer_load: --slow-log without --keep-data: the ledger's LOG, which "
+                 "ledger_log_summary.py --slow reads with it, is removed at exit\n");
   }
   if (f.transport != "grpc" && f.transport != "http" && f.transport != "inproc" &&
       f.transport != "both" && f.transport != "all") {
@@ -306,12 +319,6 @@ double ProcessCpuSeconds() {
   return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
-// SlowRequest is one request slower than the phase's threshold.
-struct SlowRequest {
-  SteadyClock::time_point answered;
-  int64_t latency_ns = 0;
-};
-
 struct PhaseResult {
   long ok = 0;
   std::map<std::string, long> errors;
@@ -323,20 +330,6 @@ struct PhaseResult {
   long total() const { return static_cast<long>(latency_ns.size()); }
   double throughput() const { return ok / seconds; }
 };
-
-// Slow returns the requests (answered_ns[i], latency_ns[i]) slower than
-// `over_ns` (none when it is 0).
-std::vector<SlowRequest> Slow(const std::vector<int64_t>& answered_ns,
-                              const std::vector<int64_t>& latency_ns, int64_t over_ns) {
-  std::vector<SlowRequest> slow;
-  for (size_t i = 0; over_ns > 0 && i < latency_ns.size() && i < answered_ns.size(); ++i) {
-    if (latency_ns[i] > over_ns) {
-      slow.push_back(
-          {SteadyClock::time_point(SteadyClock::duration(answered_ns[i])), latency_ns[i]});
-    }
-  }
-  return slow;
-}
 
 // InprocClient calls the issuance pipeline directly, without a transport:
 // attestation, policy, minting and the durable ledger only. It measures what
@@ -423,7 +416,7 @@ PhaseResult Finish(LoadTally tally, SteadyClock::time_point start, SteadyClock::
   r.seconds = std::chrono::duration<double>(r.end - start).count();
   r.ok = tally.ok;
   r.errors = std::move(tally.errors);
-  r.slow = Slow(tally.answered_ns, tally.latency_ns, slow_ns);
+  r.slow = SlowRequests(tally, slow_ns);
   r.latency_ns = std::move(tally.latency_ns);
   std::sort(r.latency_ns.begin(), r.latency_ns.end());
   return r;
@@ -472,6 +465,7 @@ PhaseResult RunPhase(std::vector<std::unique_ptr<ExchangeClient>>& clients,
   return Finish(std::move(all), start, deadline, cpu_before, slow_ns);
 }
 
+// RunEventPhase runs one phase of `load` (closed loop when rate <= 0).
 PhaseResult RunEventPhase(EventLoad& load, const std::vector<std::string>& pool,
                           std::atomic<size_t>& next_token, double seconds, double rate,
                           int64_t slow_ns) {
@@ -509,29 +503,6 @@ void PrintPhase(const char* transport, const char* phase, const PhaseResult& r) 
   std::fflush(stdout);
 }
 
-// UnixMicros maps a steady-clock time to Unix microseconds (the clock of the
-// ledger's RocksDB LOG).
-int64_t UnixMicros(SteadyClock::time_point t) {
-  const auto now_unix = std::chrono::system_clock::now().time_since_epoch();
-  const auto ago = SteadyClock::now() - t;
-  return std::chrono::duration_cast<std::chrono::microseconds>(now_unix - ago).count();
-}
-
-// AppendSlowLog writes `r`'s slow requests to `out`: a header line
-//   # phase <transport> <label> <start unix us> <end unix us> <requests> <slow ms>
-// then a line per request: <transport> <answered unix us> <latency ms>.
-void AppendSlowLog(std::FILE* out, const char* transport, const std::string& label, double slow_ms,
-                   const PhaseResult& r) {
-  std::fprintf(out, "# phase %s %s %lld %lld %ld %g\n", transport, label.c_str(),
-               static_cast<long long>(UnixMicros(r.start)),
-               static_cast<long long>(UnixMicros(r.end)), r.total(), slow_ms);
-  for (const SlowRequest& s : r.slow) {
-    std::fprintf(out, "%s %lld %.3f\n", transport, static_cast<long long>(UnixMicros(s.answered)),
-                 s.latency_ns / 1e6);
-  }
-  if (std::fflush(out) != 0) Die("cannot write the --slow-log file");
-}
-
 void WriteFile(const std::string& path, const std::string& content) {
   std::ofstream out(path);
   out << content;
@@ -540,7 +511,7 @@ void WriteFile(const std::string& path, const std::string& content) {
 
 int Run(const Flags& flags) {
   // Opened first, so that a path that cannot be written fails before the set-up.
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> slow_log(nullptr, &std::fclose);
+  std::unique_ptr<std::FILE, CloseFile> slow_log;
   if (!flags.slow_log.empty()) {
     slow_log.reset(std::fopen(flags.slow_log.c_str(), "w"));
     if (!slow_log) Die(absl::StrCat("cannot open --slow-log ", flags.slow_log));
@@ -709,8 +680,13 @@ int Run(const Flags& flags) {
     std::string label = absl::StrCat("open loop ", static_cast<long>(rate), "/s");
     PrintPhase(transport, label.c_str(), open);
     if (slow_log) {
-      AppendSlowLog(slow_log.get(), transport, absl::StrCat("open-loop-", static_cast<long>(rate)),
-                    flags.slow_ms, open);
+      const SlowPhase phase{transport,    absl::StrCat("open-loop-", static_cast<long>(rate)),
+                            open.start,   open.end,
+                            open.total(), flags.slow_ms,
+                            open.slow};
+      if (!AppendSlowPhase(slow_log.get(), phase, UnixMinusLoadClockMicros())) {
+        Die(absl::StrCat("cannot write --slow-log ", flags.slow_log));
+      }
     }
     peaks.emplace_back(transport, peak.throughput());
   }

@@ -7,23 +7,43 @@ Reads the EVENT_LOG_v1 lines of a ledger's RocksDB info LOG (issuer_load --keep-
 prints where it is) and prints, per column family: MB flushed, compactions, MB they
 wrote and CPU seconds they took, and MB moved to a lower level without a rewrite.
 
-With --slow (the file issuer_load --slow-log wrote in the same run), it also says which
-of the slow open-loop requests were outstanding while a flush or a compaction ran, per
-column family, next to the share of the phases' time those windows covered: a kind of
-background work that holds far more of the slow requests than of the time is where the
-tail comes from.
+With --slow (the file issuer_load --slow-log wrote in the same run; give every LOG file
+of the run, LOG.old.* too), it also says how many of the slow open-loop requests were
+outstanding while a flush or a compaction ran, per column family, next to the share of the
+phases' time those windows covered: a kind of background work that holds far more of the
+slow requests than of the time is where the tail comes from. The rows overlap (a request
+can be outstanding during several windows), and a request counts when any part of its
+wait touches a window, so a fair share is a little above the time share.
 """
 import json
+import re
 import sys
+
+# "[db/flush_job.cc:861] [index] [JOB 5] Flushing memtable ...": RocksDB's text lines
+# name a job's column family; of its EVENT_LOG_v1 lines, only table_file_creation does.
+# Lines without a family ("[db/db_impl/db_impl_files.cc:364] [JOB 5] Delete ...") have
+# the source location there instead.
+JOB_LINE = re.compile(r"\[([^\]]+)\] \[JOB (\d+)\]")
+SOURCE_LOCATION = re.compile(r"\.(cc|h):\d+$")
 
 
 def read_events(path):
+    """The EVENT_LOG_v1 events of a LOG, each with "cf_name" added from the job's text
+    lines when the event has none (RocksDB 7.8's flush and compaction events do not)."""
     events = []
+    family_of_job = {}
     with open(path, encoding="utf-8", errors="replace") as log:
         for line in log:
             at = line.find("EVENT_LOG_v1 ")
             if at >= 0:
                 events.append(json.loads(line[at + len("EVENT_LOG_v1 "):]))
+                continue
+            job = JOB_LINE.search(line)
+            if job and not SOURCE_LOCATION.search(job.group(1)):
+                family_of_job.setdefault(int(job.group(2)), job.group(1))
+    for e in events:
+        if "cf_name" not in e and e.get("job") in family_of_job:
+            e["cf_name"] = family_of_job[e["job"]]
     return events
 
 
@@ -62,18 +82,20 @@ def summarize(path, events):
 
 
 def windows(events):
-    """(family, "flush" | "compaction", start us, end us) for each finished job."""
+    """(family, "flush" | "compaction", start us, end us) for each finished flush or
+    compaction; "?" for a family no line of the job names. A job that starts twice (an
+    atomic flush of several families) pairs its starts and finishes in order."""
     family_of_job = families_of_jobs(events)
     started = {}
     out = []
     for e in events:
         kind = e["event"].split("_")[0]
         if e["event"] in ("flush_started", "compaction_started"):
-            started[(kind, e["job"])] = e["time_micros"]
+            started.setdefault((kind, e["job"]), []).append(e["time_micros"])
         elif e["event"] in ("flush_finished", "compaction_finished"):
-            begin = started.pop((kind, e["job"]), None)
-            if begin is not None:
-                out.append((family_of_job.get(e["job"], "default"), kind, begin,
+            begins = started.get((kind, e["job"]))
+            if begins:
+                out.append((family_of_job.get(e["job"], "?"), kind, begins.pop(0),
                             e["time_micros"]))
     return out
 
@@ -140,7 +162,7 @@ def attribute(events, phases, slow):
     return rows, length
 
 
-def print_attribution(slow_path, events):
+def print_attribution(slow_path, events, log_paths):
     by_transport = read_slow_log(slow_path)
     for transport, (phases, slow) in sorted(by_transport.items()):
         if not phases:
@@ -148,12 +170,17 @@ def print_attribution(slow_path, events):
                      "--slow-log?)" % (slow_path, transport))
     if not by_transport:
         sys.exit("%s: no phase in it (was it written by issuer_load --slow-log?)" % slow_path)
+    first = min(p[0] for phases, _ in by_transport.values() for p in phases)
+    last = max(p[1] for phases, _ in by_transport.values() for p in phases)
+    if not any(first <= e.get("time_micros", 0) <= last for e in events):
+        print("  note: no event of %s falls within the phases of %s: a LOG of another run?"
+              % (" ".join(log_paths), slow_path))
     for transport, (phases, slow) in sorted(by_transport.items()):
         rows, length = attribute(events, phases, slow)
         print("  %s: %d of %d open-loop requests slower than %g ms (%s), %d phase(s), %.1f s"
               % (transport, len(slow), sum(p[2] for p in phases), phases[0][3], slow_path,
                  len(phases), length / 1e6))
-        print("    %-22s %7s %15s %15s" % ("while", "windows", "time covered", "slow requests"))
+        print("    %-22s %7s %16s %15s" % ("while", "windows", "time covered", "slow requests"))
         for label, n, covered, count in rows:
             print("    %-22s %7s %8.1f s %4.0f%% %8d %4.0f%%" % (
                 label, n if n else "", covered / 1e6, 100.0 * covered / max(length, 1), count,
@@ -175,11 +202,16 @@ def main(argv):
             i += 1
     if not paths:
         sys.exit(__doc__)
+    # A LOG rolls over (LOG.old.*): its files are summed up one by one, and the slow
+    # requests laid against the events of all of them.
+    events = []
     for path in paths:
-        events = read_events(path)
-        summarize(path, events)
-        if slow_path:
-            print_attribution(slow_path, events)
+        events_of_path = read_events(path)
+        summarize(path, events_of_path)
+        events += events_of_path
+    if slow_path:
+        events.sort(key=lambda e: e.get("time_micros", 0))
+        print_attribution(slow_path, events, paths)
 
 
 if __name__ == "__main__":

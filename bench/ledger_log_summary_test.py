@@ -56,6 +56,18 @@ class WindowsTest(unittest.TestCase):
     def test_a_job_that_never_finished_has_no_window(self):
         self.assertEqual(summary.windows(EVENTS[-1:]), [])
 
+    def test_a_job_no_line_names_has_an_unknown_family(self):
+        events = [event(time_micros=10, job=9, event="compaction_started"),
+                  event(time_micros=20, job=9, event="compaction_finished")]
+        self.assertEqual(summary.windows(events), [("?", "compaction", 10, 20)])
+
+    def test_a_job_that_starts_twice_pairs_starts_and_finishes_in_order(self):
+        events = [event(time_micros=t, job=7, event=e, cf_name="index")
+                  for t, e in ((10, "flush_started"), (12, "flush_started"),
+                               (30, "flush_finished"), (40, "flush_finished"))]
+        self.assertEqual(summary.windows(events),
+                         [("index", "flush", 10, 30), ("index", "flush", 12, 40)])
+
 
 class CoveredTest(unittest.TestCase):
     def test_overlapping_windows_count_once(self):
@@ -92,6 +104,11 @@ class AttributeTest(unittest.TestCase):
         self.assertEqual(rows, [("any of these", 0, 0, 0), ("none", 0, 10_000, 4)])
 
 
+def log_text(events, job_lines=""):
+    return job_lines + "".join("2026/12/07-16:30:03.281894 19662 EVENT_LOG_v1 %s\n"
+                               % json.dumps(e) for e in events)
+
+
 class SlowLogTest(unittest.TestCase):
     def write(self, text):
         f = tempfile.NamedTemporaryFile("w", delete=False)
@@ -99,6 +116,37 @@ class SlowLogTest(unittest.TestCase):
         f.close()
         self.addCleanup(os.unlink, f.name)
         return f.name
+
+    def test_the_text_lines_of_a_job_name_its_family(self):
+        path = self.write(log_text(
+            [event(time_micros=10, job=4, event="compaction_started"),
+             event(time_micros=20, job=4, event="compaction_finished")],
+            "2026/12/07-16:30:03.281000 19662 [db/db_impl/db_impl_files.cc:463] [JOB 4] Try\n"
+            "2026/12/07-16:30:03.281000 19662 [DEBUG] [db/db_impl/db_impl_files.cc:364] [JOB 4]"
+            " Delete\n"
+            "2026/12/07-16:30:03.281000 19662 [db/compaction/compaction_job.cc:1994] [index]"
+            " [JOB 4] Compacting 4@0 files to L1\n"))
+        self.assertEqual(summary.windows(summary.read_events(path)),
+                         [("index", "compaction", 10, 20)])
+
+    def test_the_same_sample_issuer_load_writes(self):
+        # slow_log_test.cc checks that AppendSlowPhase writes exactly these lines.
+        path = self.write("# phase http open-loop-6000 1000 13000 72000 5\n"
+                          "http 5000 2.500\n"
+                          "http 9000 7.250\n")
+        self.assertEqual(summary.read_slow_log(path), {
+            "http": ([(1000, 13000, 72000, 5.0)], [(2500, 5000), (1750, 9000)])})
+
+    def test_a_phase_line_with_fields_missing_is_an_error(self):
+        path = self.write("# phase http open-loop-6000 1000 13000\n")
+        with self.assertRaises(SystemExit) as e:
+            summary.read_slow_log(path)
+        self.assertIn(":1: not an issuer_load --slow-log line", str(e.exception))
+
+    def test_slow_without_a_file_is_refused(self):
+        with self.assertRaises(SystemExit) as e:
+            summary.main(["LOG", "--slow"])
+        self.assertIn("--slow needs the file", str(e.exception))
 
     def test_reads_phases_and_requests_per_transport(self):
         path = self.write("# phase grpc open-loop-5000 1000 13000 60000 5\n"
@@ -120,15 +168,34 @@ class SlowLogTest(unittest.TestCase):
     def test_a_file_without_a_phase_is_refused(self):
         log = self.write("")
         with self.assertRaises(SystemExit) as e:
-            summary.print_attribution(self.write(""), summary.read_events(log))
+            summary.print_attribution(self.write(""), summary.read_events(log), [log])
         self.assertIn("no phase in it", str(e.exception))
         with self.assertRaises(SystemExit) as e:
-            summary.print_attribution(self.write("http 5000 6.0\n"), summary.read_events(log))
+            summary.print_attribution(self.write("http 5000 6.0\n"), summary.read_events(log),
+                                      [log])
         self.assertIn("http requests but no phase line", str(e.exception))
 
+    def test_a_log_of_another_run_is_pointed_out(self):
+        log = self.write(log_text(EVENTS))
+        slow = self.write("# phase http open-loop-50 50000 60000 100 5\nhttp 55000 6.0\n")
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            summary.main(["--slow", slow, log])
+        self.assertIn("falls within the phases", out.getvalue())
+
+    def test_the_events_of_a_rolled_over_log_count_together(self):
+        # The index flush starts in LOG.old and ends in LOG.
+        old = self.write(log_text(EVENTS[:2]))
+        new = self.write(log_text(EVENTS[2:]))
+        slow = self.write("# phase http open-loop-50 0 10000 100 5\nhttp 1100 0.6\n")
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            summary.main(["--slow", slow, old, new])
+        self.assertRegex(out.getvalue(), r"index flush +1 +0\.0 s +20% +1 +100%")
+        self.assertNotIn("note:", out.getvalue())
+
     def test_main_prints_the_summary_and_the_attribution(self):
-        log = self.write("".join("2026/12/07-16:30:03.281894 19662 EVENT_LOG_v1 %s\n"
-                                 % json.dumps(e) for e in EVENTS))
+        log = self.write(log_text(EVENTS))
         slow = self.write("# phase http open-loop-50 0 10000 100 5\n" + "".join(
             "http %d %.3f\n" % (answered, (answered - sent) / 1000) for sent, answered in SLOW))
         out = io.StringIO()

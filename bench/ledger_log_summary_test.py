@@ -137,11 +137,19 @@ class SlowLogTest(unittest.TestCase):
         self.assertEqual(summary.read_slow_log(path), {
             "http": ([(1000, 13000, 72000, 5.0)], [(2500, 5000), (1750, 9000)])})
 
-    def test_a_phase_line_with_fields_missing_is_an_error(self):
-        path = self.write("# phase http open-loop-6000 1000 13000\n")
+    def assert_unreadable(self, text, line):
         with self.assertRaises(SystemExit) as e:
-            summary.read_slow_log(path)
-        self.assertIn(":1: not an issuer_load --slow-log line", str(e.exception))
+            summary.read_slow_log(self.write(text))
+        self.assertIn(":%d: not an issuer_load --slow-log line" % line, str(e.exception))
+
+    def run_main(self, *argv):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            summary.main(list(argv))
+        return out.getvalue()
+
+    def test_a_phase_line_with_fields_missing_is_an_error(self):
+        self.assert_unreadable("# phase http open-loop-6000 1000 13000\n", 1)
 
     def test_slow_without_a_file_is_refused(self):
         with self.assertRaises(SystemExit) as e:
@@ -160,10 +168,8 @@ class SlowLogTest(unittest.TestCase):
         })
 
     def test_a_line_it_cannot_read_is_an_error_naming_the_line(self):
-        path = self.write("# phase http open-loop-6000 1000 13000 72000 5\nhttp soon 2.5\n")
-        with self.assertRaises(SystemExit) as e:
-            summary.read_slow_log(path)
-        self.assertIn(":2: not an issuer_load --slow-log line", str(e.exception))
+        self.assert_unreadable(
+            "# phase http open-loop-6000 1000 13000 72000 5\nhttp soon 2.5\n", 2)
 
     def test_a_file_without_a_phase_is_refused(self):
         log = self.write("")
@@ -178,30 +184,22 @@ class SlowLogTest(unittest.TestCase):
     def test_a_log_of_another_run_is_pointed_out(self):
         log = self.write(log_text(EVENTS))
         slow = self.write("# phase http open-loop-50 50000 60000 100 5\nhttp 55000 6.0\n")
-        out = io.StringIO()
-        with contextlib.redirect_stdout(out):
-            summary.main(["--slow", slow, log])
-        self.assertIn("falls within the phases", out.getvalue())
+        self.assertIn("falls within the phases", self.run_main("--slow", slow, log))
 
     def test_the_events_of_a_rolled_over_log_count_together(self):
         # The index flush starts in LOG.old and ends in LOG.
         old = self.write(log_text(EVENTS[:2]))
         new = self.write(log_text(EVENTS[2:]))
         slow = self.write("# phase http open-loop-50 0 10000 100 5\nhttp 1100 0.6\n")
-        out = io.StringIO()
-        with contextlib.redirect_stdout(out):
-            summary.main(["--slow", slow, old, new])
-        self.assertRegex(out.getvalue(), r"index flush +1 +0\.0 s +20% +1 +100%")
-        self.assertNotIn("note:", out.getvalue())
+        text = self.run_main("--slow", slow, old, new)
+        self.assertRegex(text, r"index flush +1 +0\.0 s +20% +1 +100%")
+        self.assertNotIn("note:", text)
 
     def test_main_prints_the_summary_and_the_attribution(self):
         log = self.write(log_text(EVENTS))
         slow = self.write("# phase http open-loop-50 0 10000 100 5\n" + "".join(
             "http %d %.3f\n" % (answered, (answered - sent) / 1000) for sent, answered in SLOW))
-        out = io.StringIO()
-        with contextlib.redirect_stdout(out):
-            summary.main(["--slow", slow, log])
-        text = out.getvalue()
+        text = self.run_main("--slow", slow, log)
         self.assertIn("index    flushed MB 2.00", text)
         self.assertIn("default  compactions 1, compaction wrote MB 5.00, compaction CPU s 0.70, "
                       "flushed MB 1.00", text)

@@ -64,6 +64,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "bench/event_load.h"
+#include "bench/inproc_clients.h"
 #include "bench/load_clients.h"
 #include "bench/slow_log.h"
 #include "issuer/src/config/issuer_config.h"
@@ -331,76 +332,6 @@ struct PhaseResult {
   double throughput() const { return ok / seconds; }
 };
 
-// InprocClient calls the issuance pipeline directly, without a transport:
-// attestation, policy, minting and the durable ledger only. It measures what
-// HTTP and gRPC (and their clients) add.
-class InprocClient final : public ExchangeClient {
- public:
-  InprocClient(const issuer::TokenExchange* exchange, const ExchangeRequestShape& shape)
-      : exchange_(exchange), shape_(shape) {}
-  bool Exchange(const std::string& subject_token, std::string* error_kind) override {
-    issuer::ExchangeRequest req;
-    req.subject_token = subject_token;
-    req.subject_token_type = issuer::kTokenTypeJwt;
-    req.audiences = {shape_.audience};
-    req.scopes = {shape_.scope};
-    issuer::ExchangeResult r = exchange_->Exchange(req, {"inproc", "127.0.0.1"});
-    if (r.status.ok()) return true;
-    *error_kind = absl::StrCat("inproc:", r.oauth_error);
-    return false;
-  }
-
- private:
-  const issuer::TokenExchange* exchange_;
-  ExchangeRequestShape shape_;
-};
-
-// InprocSvidClient asks the certificate pipeline for an X.509-SVID with a
-// pre-made P-256 CSR (from a pool: CSR creation is the workload's cost).
-class InprocSvidClient final : public ExchangeClient {
- public:
-  InprocSvidClient(const issuer::CertificateExchange* certs, const std::vector<std::string>* csrs,
-                   size_t first)
-      : certs_(certs), csrs_(csrs), next_(first) {}
-  bool Exchange(const std::string& subject_token, std::string* error_kind) override {
-    issuer::SvidExchangeRequest req;
-    req.subject_token = subject_token;
-    req.csr = (*csrs_)[next_++ % csrs_->size()];
-    issuer::CertificateResult r = certs_->IssueSvid(req, {"inproc", "127.0.0.1"});
-    if (r.status.ok()) return true;
-    *error_kind = absl::StrCat("inproc:", r.oauth_error);
-    return false;
-  }
-
- private:
-  const issuer::CertificateExchange* certs_;
-  const std::vector<std::string>* csrs_;
-  size_t next_;
-};
-
-// InprocSshClient asks for an SSH user certificate for a pre-made Ed25519
-// public key line.
-class InprocSshClient final : public ExchangeClient {
- public:
-  InprocSshClient(const issuer::CertificateExchange* certs, const std::vector<std::string>* keys,
-                  size_t first)
-      : certs_(certs), keys_(keys), next_(first) {}
-  bool Exchange(const std::string& subject_token, std::string* error_kind) override {
-    issuer::SshExchangeRequest req;
-    req.subject_token = subject_token;
-    req.public_key = (*keys_)[next_++ % keys_->size()];
-    issuer::CertificateResult r = certs_->IssueSsh(req, {"inproc", "127.0.0.1"});
-    if (r.status.ok()) return true;
-    *error_kind = absl::StrCat("inproc:", r.oauth_error);
-    return false;
-  }
-
- private:
-  const issuer::CertificateExchange* certs_;
-  const std::vector<std::string>* keys_;
-  size_t next_;
-};
-
 // Finish makes the result of a phase that ran from `start` until its
 // deadline (or its last answer after it), taking `cpu_before` seconds of
 // process CPU before it; `slow_ns` > 0 lists the requests slower than that.
@@ -654,12 +585,11 @@ int Run(const Flags& flags) {
     } else {
       for (int i = 0; i < flags.clients; ++i) {
         if (flags.credential == "x509-svid") {
-          clients.push_back(std::make_unique<InprocSvidClient>(server->certificates(), &csrs, i));
+          clients.push_back(NewInprocSvidClient(server->certificates(), &csrs, i));
         } else if (flags.credential == "ssh") {
-          clients.push_back(
-              std::make_unique<InprocSshClient>(server->certificates(), &ssh_keys, i));
+          clients.push_back(NewInprocSshClient(server->certificates(), &ssh_keys, i));
         } else {
-          clients.push_back(std::make_unique<InprocClient>(server->exchange(), shape));
+          clients.push_back(NewInprocTokenClient(server->exchange(), shape));
         }
       }
     }

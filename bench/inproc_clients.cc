@@ -1,5 +1,8 @@
 #include "bench/inproc_clients.h"
 
+#include <functional>
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 
 namespace writ::bench {
@@ -29,49 +32,25 @@ class InprocClient final : public ExchangeClient {
   ExchangeRequestShape shape_;
 };
 
-// InprocSvidClient asks the certificate pipeline for an X.509-SVID with a
-// pre-made P-256 CSR (from a pool: CSR creation is the workload's cost).
-class InprocSvidClient final : public ExchangeClient {
+// InprocCertificateClient asks the certificate pipeline for one certificate
+// per token with `issue`, giving it the next of `items` (pre-made CSRs or
+// public keys) in turn.
+class InprocCertificateClient final : public ExchangeClient {
  public:
-  InprocSvidClient(const issuer::CertificateExchange* certs, const std::vector<std::string>* csrs,
-                   size_t first)
-      : certs_(certs), csrs_(csrs), next_(first) {}
+  using Issue = std::function<issuer::CertificateResult(const std::string& subject_token,
+                                                        const std::string& item)>;
+  InprocCertificateClient(Issue issue, const std::vector<std::string>* items, size_t first)
+      : issue_(std::move(issue)), items_(items), next_(first) {}
   bool Exchange(const std::string& subject_token, std::string* error_kind) override {
-    issuer::SvidExchangeRequest req;
-    req.subject_token = subject_token;
-    req.csr = (*csrs_)[next_++ % csrs_->size()];
-    issuer::CertificateResult r = certs_->IssueSvid(req, {"inproc", "127.0.0.1"});
+    issuer::CertificateResult r = issue_(subject_token, (*items_)[next_++ % items_->size()]);
     if (r.status.ok()) return true;
     *error_kind = absl::StrCat("inproc:", r.oauth_error);
     return false;
   }
 
  private:
-  const issuer::CertificateExchange* certs_;
-  const std::vector<std::string>* csrs_;
-  size_t next_;
-};
-
-// InprocSshClient asks for an SSH user certificate for a pre-made Ed25519
-// public key line.
-class InprocSshClient final : public ExchangeClient {
- public:
-  InprocSshClient(const issuer::CertificateExchange* certs, const std::vector<std::string>* keys,
-                  size_t first)
-      : certs_(certs), keys_(keys), next_(first) {}
-  bool Exchange(const std::string& subject_token, std::string* error_kind) override {
-    issuer::SshExchangeRequest req;
-    req.subject_token = subject_token;
-    req.public_key = (*keys_)[next_++ % keys_->size()];
-    issuer::CertificateResult r = certs_->IssueSsh(req, {"inproc", "127.0.0.1"});
-    if (r.status.ok()) return true;
-    *error_kind = absl::StrCat("inproc:", r.oauth_error);
-    return false;
-  }
-
- private:
-  const issuer::CertificateExchange* certs_;
-  const std::vector<std::string>* keys_;
+  Issue issue_;
+  const std::vector<std::string>* items_;
   size_t next_;
 };
 
@@ -85,13 +64,25 @@ std::unique_ptr<ExchangeClient> NewInprocTokenClient(const issuer::TokenExchange
 std::unique_ptr<ExchangeClient> NewInprocSvidClient(const issuer::CertificateExchange* certs,
                                                     const std::vector<std::string>* csrs,
                                                     size_t first) {
-  return std::make_unique<InprocSvidClient>(certs, csrs, first);
+  auto issue = [certs](const std::string& subject_token, const std::string& csr) {
+    issuer::SvidExchangeRequest req;
+    req.subject_token = subject_token;
+    req.csr = csr;
+    return certs->IssueSvid(req, {"inproc", "127.0.0.1"});
+  };
+  return std::make_unique<InprocCertificateClient>(issue, csrs, first);
 }
 
 std::unique_ptr<ExchangeClient> NewInprocSshClient(const issuer::CertificateExchange* certs,
                                                    const std::vector<std::string>* keys,
                                                    size_t first) {
-  return std::make_unique<InprocSshClient>(certs, keys, first);
+  auto issue = [certs](const std::string& subject_token, const std::string& key) {
+    issuer::SshExchangeRequest req;
+    req.subject_token = subject_token;
+    req.public_key = key;
+    return certs->IssueSsh(req, {"inproc", "127.0.0.1"});
+  };
+  return std::make_unique<InprocCertificateClient>(issue, keys, first);
 }
 
 }  // namespace writ::bench

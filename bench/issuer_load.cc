@@ -321,22 +321,19 @@ double ProcessCpuSeconds() {
 }
 
 struct PhaseResult {
-  long ok = 0;
-  std::map<std::string, long> errors;
+  LoadTally tally;                     // every request, errors included
   SteadyClock::time_point start, end;  // end: the deadline, or the last answer after it
   double seconds = 0;
-  double cpu_cores = 0;             // process CPU time / wall time: cores kept busy
-  std::vector<int64_t> latency_ns;  // every request, errors included; sorted
-  std::vector<SlowRequest> slow;    // those slower than the phase's threshold, if any
-  long total() const { return static_cast<long>(latency_ns.size()); }
-  double throughput() const { return ok / seconds; }
+  double cpu_cores = 0;  // process CPU time / wall time: cores kept busy
+  long total() const { return static_cast<long>(tally.latency_ns.size()); }
+  double throughput() const { return tally.ok / seconds; }
 };
 
 // Finish makes the result of a phase that ran from `start` until its
 // deadline (or its last answer after it), taking `cpu_before` seconds of
-// process CPU before it; `slow_ns` > 0 lists the requests slower than that.
+// process CPU before it.
 PhaseResult Finish(LoadTally tally, SteadyClock::time_point start, SteadyClock::time_point deadline,
-                   double cpu_before, int64_t slow_ns) {
+                   double cpu_before) {
   const SteadyClock::time_point now = SteadyClock::now();
   PhaseResult r;
   r.cpu_cores =
@@ -345,11 +342,7 @@ PhaseResult Finish(LoadTally tally, SteadyClock::time_point start, SteadyClock::
   r.start = start;
   r.end = std::max(now, deadline);
   r.seconds = std::chrono::duration<double>(r.end - start).count();
-  r.ok = tally.ok;
-  r.errors = std::move(tally.errors);
-  r.slow = SlowRequests(tally, slow_ns);
-  r.latency_ns = std::move(tally.latency_ns);
-  std::sort(r.latency_ns.begin(), r.latency_ns.end());
+  r.tally = std::move(tally);
   return r;
 }
 
@@ -358,7 +351,7 @@ PhaseResult Finish(LoadTally tally, SteadyClock::time_point start, SteadyClock::
 // the global schedule, latency measured from each request's scheduled time.
 PhaseResult RunPhase(std::vector<std::unique_ptr<ExchangeClient>>& clients,
                      const std::vector<std::string>& pool, std::atomic<size_t>& next_token,
-                     double seconds, double rate, int64_t slow_ns) {
+                     double seconds, double rate) {
   const int c = static_cast<int>(clients.size());
   std::vector<LoadTally> per(c);
   const double cpu_before = ProcessCpuSeconds();
@@ -393,21 +386,19 @@ PhaseResult RunPhase(std::vector<std::unique_ptr<ExchangeClient>>& clients,
   for (auto& t : threads) t.join();
   LoadTally all;
   for (LoadTally& t : per) all.Merge(std::move(t));
-  return Finish(std::move(all), start, deadline, cpu_before, slow_ns);
+  return Finish(std::move(all), start, deadline, cpu_before);
 }
 
 // RunEventPhase runs one phase of `load` (closed loop when rate <= 0).
 PhaseResult RunEventPhase(EventLoad& load, const std::vector<std::string>& pool,
-                          std::atomic<size_t>& next_token, double seconds, double rate,
-                          int64_t slow_ns) {
+                          std::atomic<size_t>& next_token, double seconds, double rate) {
   const double cpu_before = ProcessCpuSeconds();
   LoadPhase phase;
   phase.start = SteadyClock::now() + std::chrono::milliseconds(5);
   phase.deadline = phase.start + std::chrono::duration_cast<SteadyClock::duration>(
                                      std::chrono::duration<double>(seconds));
   phase.rate = rate;
-  return Finish(load.RunPhase(phase, pool, next_token), phase.start, phase.deadline, cpu_before,
-                slow_ns);
+  return Finish(load.RunPhase(phase, pool, next_token), phase.start, phase.deadline, cpu_before);
 }
 
 double PercentileMs(const std::vector<int64_t>& sorted, double p) {
@@ -419,18 +410,20 @@ double PercentileMs(const std::vector<int64_t>& sorted, double p) {
 void PrintPhase(const char* transport, const char* phase, const PhaseResult& r) {
   std::string errors;
   long n_errors = 0;
-  for (const auto& [k, v] : r.errors) {
+  for (const auto& [k, v] : r.tally.errors) {
     absl::StrAppend(&errors, errors.empty() ? " (" : ", ", k, ": ", v);
     n_errors += v;
   }
   if (!errors.empty()) errors += ")";
+  std::vector<int64_t> sorted = r.tally.latency_ns;
+  std::sort(sorted.begin(), sorted.end());
   std::printf(
       "  %-4s %-22s requests %7ld  errors %ld%s  cpu %.2f cores = %.0f us/request\n"
       "       %-22s throughput %8.0f/s   latency ms p50 %6.2f  p99 %6.2f  p99.9 %6.2f  max %6.2f\n",
       transport, phase, r.total(), n_errors, errors.c_str(), r.cpu_cores,
       r.total() > 0 ? 1e6 * r.cpu_cores * r.seconds / r.total() : 0.0, "", r.throughput(),
-      PercentileMs(r.latency_ns, 50), PercentileMs(r.latency_ns, 99),
-      PercentileMs(r.latency_ns, 99.9), PercentileMs(r.latency_ns, 100));
+      PercentileMs(sorted, 50), PercentileMs(sorted, 99), PercentileMs(sorted, 99.9),
+      PercentileMs(sorted, 100));
   std::fflush(stdout);
 }
 
@@ -593,27 +586,29 @@ int Run(const Flags& flags) {
         }
       }
     }
-    auto run_phase = [&](double seconds, double rate, int64_t slow_ns = 0) {
-      return event_load ? RunEventPhase(*event_load, pool, next_token, seconds, rate, slow_ns)
-                        : RunPhase(clients, pool, next_token, seconds, rate, slow_ns);
+    auto run_phase = [&](double seconds, double rate) {
+      return event_load ? RunEventPhase(*event_load, pool, next_token, seconds, rate)
+                        : RunPhase(clients, pool, next_token, seconds, rate);
     };
     PhaseResult warm = run_phase(1.0, 0);
-    if (warm.ok == 0) {
+    if (warm.tally.ok == 0) {
       PrintPhase(transport, "warm-up (failed)", warm);
       Die("no exchange succeeded in the warm-up");
     }
     PhaseResult peak = run_phase(flags.seconds, 0);
     PrintPhase(transport, "peak (closed loop)", peak);
     const double rate = flags.rate > 0 ? flags.rate : peak.throughput() / 2;
-    PhaseResult open =
-        run_phase(flags.seconds, rate, slow_log ? static_cast<int64_t>(flags.slow_ms * 1e6) : 0);
+    PhaseResult open = run_phase(flags.seconds, rate);
     std::string label = absl::StrCat("open loop ", static_cast<long>(rate), "/s");
     PrintPhase(transport, label.c_str(), open);
     if (slow_log) {
-      const SlowPhase phase{transport,    absl::StrCat("open-loop-", static_cast<long>(rate)),
-                            open.start,   open.end,
-                            open.total(), flags.slow_ms,
-                            open.slow};
+      const SlowPhase phase{transport,
+                            absl::StrCat("open-loop-", static_cast<long>(rate)),
+                            open.start,
+                            open.end,
+                            open.total(),
+                            flags.slow_ms,
+                            SlowRequests(open.tally, static_cast<int64_t>(flags.slow_ms * 1e6))};
       if (!AppendSlowPhase(slow_log.get(), phase, UnixMinusLoadClockMicros())) {
         Die(absl::StrCat("cannot write --slow-log ", flags.slow_log));
       }

@@ -31,6 +31,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -69,6 +70,9 @@ struct LoadPhase {
 // kDrainLimit is how long after the deadline a phase waits for the requests
 // still outstanding; those not answered by then count as "<transport>:timeout".
 inline constexpr std::chrono::seconds kDrainLimit{30};
+
+static_assert(std::is_same_v<LoadClock::period, std::nano>,
+              "LoadTally keeps LoadClock ticks as nanoseconds");
 
 // LoadTally is what a phase counted.
 struct LoadTally {

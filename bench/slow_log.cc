@@ -2,13 +2,9 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <type_traits>
 
 namespace writ::bench {
 namespace {
-
-static_assert(std::is_same_v<LoadClock::period, std::nano>,
-              "LoadTally keeps LoadClock ticks as nanoseconds");
 
 int64_t Micros(LoadClock::time_point t) {
   return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();

@@ -27,16 +27,26 @@ JOB_LINE = re.compile(r"\[([^\]]+)\] \[JOB (\d+)\]")
 SOURCE_LOCATION = re.compile(r"\.(cc|h):\d+$")
 
 
+def open_or_exit(path, **kwargs):
+    try:
+        return open(path, encoding="utf-8", **kwargs)
+    except OSError as e:
+        sys.exit("cannot read %s: %s" % (path, e.strerror))
+
+
 def read_events(path):
     """The EVENT_LOG_v1 events of a LOG, each with "cf_name" added from the job's text
     lines when the event has none (RocksDB 7.8's flush and compaction events do not)."""
     events = []
     family_of_job = {}
-    with open(path, encoding="utf-8", errors="replace") as log:
-        for line in log:
+    with open_or_exit(path, errors="replace") as log:
+        for n, line in enumerate(log, 1):
             at = line.find("EVENT_LOG_v1 ")
             if at >= 0:
-                events.append(json.loads(line[at + len("EVENT_LOG_v1 "):]))
+                try:
+                    events.append(json.loads(line[at + len("EVENT_LOG_v1 "):]))
+                except ValueError as e:
+                    sys.exit("%s:%d: an EVENT_LOG_v1 line that is not JSON (%s)" % (path, n, e))
                 continue
             job = JOB_LINE.search(line)
             if job and not SOURCE_LOCATION.search(job.group(1)):
@@ -104,7 +114,7 @@ def read_slow_log(path):
     """{transport: (phases, slow)}: phases as (start us, end us, requests, slow ms), slow
     requests as (due us, answered us)."""
     by_transport = {}
-    with open(path, encoding="utf-8") as f:
+    with open_or_exit(path) as f:
         for n, line in enumerate(f, 1):
             fields = line.split()
             try:

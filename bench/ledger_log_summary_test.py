@@ -151,6 +151,21 @@ class SlowLogTest(unittest.TestCase):
     def test_a_phase_line_with_fields_missing_is_an_error(self):
         self.assert_unreadable("# phase http open-loop-6000 1000 13000\n", 1)
 
+    def test_a_file_it_cannot_read_is_an_error_naming_it(self):
+        with self.assertRaises(SystemExit) as e:
+            summary.main(["/nonexistent/LOG"])
+        self.assertIn("cannot read /nonexistent/LOG", str(e.exception))
+        with self.assertRaises(SystemExit) as e:
+            summary.read_slow_log("/nonexistent/slow.log")
+        self.assertIn("cannot read /nonexistent/slow.log", str(e.exception))
+
+    def test_an_event_line_that_is_not_json_is_an_error_naming_the_line(self):
+        path = self.write("2026/12/07-16:30:03.281894 19662 [a] [JOB 1] ok\n"
+                          "2026/12/07-16:30:03.281894 19662 EVENT_LOG_v1 {\"job\": \n")
+        with self.assertRaises(SystemExit) as e:
+            summary.read_events(path)
+        self.assertIn(":2: an EVENT_LOG_v1 line that is not JSON", str(e.exception))
+
     def test_slow_without_a_file_is_refused(self):
         with self.assertRaises(SystemExit) as e:
             summary.main(["LOG", "--slow"])

@@ -69,6 +69,7 @@
 #include "bench/slow_log.h"
 #include "issuer/src/config/issuer_config.h"
 #include "issuer/src/exchange/certificate_exchange.h"
+#include "issuer/src/main/allocator.h"
 #include "issuer/src/main/issuer_server.h"
 #include "issuer/src/mint/ssh_cert_minter.h"
 #include "tests/testing/test_oidc_provider.h"
@@ -453,7 +454,8 @@ int Run(const Flags& flags) {
                 " load thread(s): epoll HTTP/1.1, ",
                 flags.grpc_client == "raw" ? "gRPC raw HTTP/2 on epoll" : "gRPC++ callback API",
                 ")");
-  std::printf("load model: %s; inproc uses a thread per client.\n", model.c_str());
+  std::printf("load model: %s; inproc uses a thread per client. malloc: %s.\n", model.c_str(),
+              std::string(issuer::AllocatorName()).c_str());
 
   // --- set-up ----------------------------------------------------------------
   std::string tmpl = flags.dir + "/writ-issuer-load-XXXXXX";

@@ -3,6 +3,7 @@
 #   writ_library(NAME SRCS a.cc b.cc DEPS lib1 lib2)
 #   writ_test(NAME SRCS a_test.cc DEPS lib1 [ARGS ...] [LABELS unit])
 #   writ_executable(NAME SRCS main.cc DEPS lib1)
+#   writ_use_allocator(NAME)   link WRIT_MALLOC's allocator (top-level CMakeLists.txt)
 #
 # Every target gets the project's warnings (-Wall -Wextra -Werror) and, when
 # WRIT_SANITIZE is on, ASan + UBSan. Installing the SDK: cmake/writ_install.cmake.
@@ -41,6 +42,19 @@ function(writ_executable name)
   add_executable(${name} ${ARG_SRCS})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS})
   writ_apply_flags(${name})
+endfunction()
+
+# tcmalloc is linked even though --as-needed (Debian's default) would see no
+# symbol of its own in use: it only takes over malloc and operator new.
+set(CMAKE_LINK_LIBRARY_USING_writ_no_as_needed
+    "LINKER:--push-state,--no-as-needed" "<LINK_ITEM>" "LINKER:--pop-state")
+set(CMAKE_LINK_LIBRARY_USING_writ_no_as_needed_SUPPORTED TRUE)
+
+function(writ_use_allocator target)
+  if(WRIT_MALLOC_USED STREQUAL "tcmalloc")
+    target_link_libraries(${target} PRIVATE
+                          "$<LINK_LIBRARY:writ_no_as_needed,${TCMALLOC_LINK_LIBRARIES}>")
+  endif()
 endfunction()
 
 function(writ_test name)

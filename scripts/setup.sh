@@ -17,6 +17,8 @@ packages=(
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libabsl-dev rapidjson-dev libyaml-cpp-dev libre2-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev
+  # tcmalloc (tcmalloc_minimal) for writ-issuer and issuer_load (WRIT_MALLOC)
+  libgoogle-perftools-dev
   # test tools: independent JOSE/X.509 implementations and the openssl CLI
   openssl python3 python3-jwt python3-jwcrypto python3-cryptography
   # OpenSSH client and server: the SSH certificate login test runs a real sshd

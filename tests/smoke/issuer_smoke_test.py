@@ -4,7 +4,7 @@ start with --config on free ports, /healthz and discovery over HTTP, SIGHUP
 with a broken and then a good policy set, SIGTERM, and the ledger readable by
 `writ audit list` afterwards.
 
-  issuer_smoke_test.py --issuer BUILD/writ-issuer --writ BUILD/writ
+  issuer_smoke_test.py --issuer BUILD/writ-issuer --writ BUILD/writ --allocator tcmalloc
 """
 import argparse
 import json
@@ -79,6 +79,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--issuer", required=True)
     ap.add_argument("--writ", required=True)
+    ap.add_argument("--allocator", required=True, choices=["tcmalloc", "system"],
+                    help="the malloc the build linked in (WRIT_MALLOC)")
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="writ-smoke-")
     try:
@@ -110,6 +112,8 @@ def main():
         try:
             m = wait_for(log_path, r"HTTP:\s+http://127\.0\.0\.1:(\d+)", proc)
             wait_for(log_path, r"ready \(TERM", proc)
+            # The allocator the build chose is the one that serves malloc.
+            wait_for(log_path, r"allocator:\s+" + args.allocator + r"\n", proc)
             base = f"http://127.0.0.1:{m.group(1)}"
             status, body = get(base + "/healthz")
             if status != 200:

@@ -13,6 +13,7 @@
 #include "absl/synchronization/mutex.h"
 #include "issuer/src/config/config_loader.h"
 #include "issuer/src/config/issuer_config.h"
+#include "issuer/src/main/allocator.h"
 #include "issuer/src/main/issuer_server.h"
 
 #ifndef WRIT_VERSION
@@ -91,6 +92,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   (*server)->Describe(std::cout);
+  std::cout << "  allocator:  " << writ::issuer::AllocatorName() << "\n";
   std::cout << "writ-issuer: ready (TERM/INT to stop, HUP to reload policies)" << std::endl;
 
   while (true) {

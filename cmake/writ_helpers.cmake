@@ -44,8 +44,10 @@ function(writ_executable name)
   writ_apply_flags(${name})
 endfunction()
 
-# tcmalloc is linked even though --as-needed (Debian's default) would see no
-# symbol of its own in use: it only takes over malloc and operator new.
+# tcmalloc is linked whatever --as-needed (Debian's default) decides: it is
+# used only through malloc and operator new, which it takes over, so a link
+# order in which another library satisfied them first would drop it. The
+# smoke test checks the result (tests/smoke/).
 set(CMAKE_LINK_LIBRARY_USING_writ_no_as_needed
     "LINKER:--push-state,--no-as-needed" "<LINK_ITEM>" "LINKER:--pop-state")
 set(CMAKE_LINK_LIBRARY_USING_writ_no_as_needed_SUPPORTED TRUE)

@@ -112,8 +112,11 @@ def main():
         try:
             m = wait_for(log_path, r"HTTP:\s+http://127\.0\.0\.1:(\d+)", proc)
             wait_for(log_path, r"ready \(TERM", proc)
-            # The allocator the build chose is the one that serves malloc.
-            wait_for(log_path, r"allocator:\s+" + args.allocator + r"\n", proc)
+            # The allocator the build chose is the one that serves malloc
+            # (printed before "ready").
+            banner = open(log_path).read()
+            if not re.search(r"allocator:\s+" + args.allocator + r"\n", banner):
+                fail(f"expected allocator {args.allocator!r} in the banner:\n{banner}")
             base = f"http://127.0.0.1:{m.group(1)}"
             status, body = get(base + "/healthz")
             if status != 200:

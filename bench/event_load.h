@@ -82,11 +82,22 @@ struct LoadTally {
   // answered_ns[i]: when request i of latency_ns was answered (or failed),
   // LoadClock nanoseconds; with its latency, the span it was outstanding.
   std::vector<int64_t> answered_ns;
+  // start_lag_ns: for each request handed to a connection (call slot), how
+  // long after its due time that was: the load generator's own delay, plus
+  // any wait in the queue for a free connection. Not paired with latency_ns:
+  // a request that never started has none. ~0 in the closed loop.
+  std::vector<int64_t> start_lag_ns;
 
   // Reserve makes room for `n` requests.
   void Reserve(size_t n) {
     latency_ns.reserve(n);
     answered_ns.reserve(n);
+    start_lag_ns.reserve(n);
+  }
+  // Started notes that a request due at `due` was handed to a connection at
+  // `started`.
+  void Started(LoadClock::time_point due, LoadClock::time_point started) {
+    start_lag_ns.push_back((started - due).count());
   }
   // Record counts one request, due at `due`, answered (or failed) at `answered`.
   void Record(bool succeeded, const std::string& error_kind, LoadClock::time_point due,
@@ -105,6 +116,7 @@ struct LoadTally {
     for (const auto& [kind, n] : other.errors) errors[kind] += n;
     latency_ns.insert(latency_ns.end(), other.latency_ns.begin(), other.latency_ns.end());
     answered_ns.insert(answered_ns.end(), other.answered_ns.begin(), other.answered_ns.end());
+    start_lag_ns.insert(start_lag_ns.end(), other.start_lag_ns.begin(), other.start_lag_ns.end());
   }
 };
 

@@ -179,6 +179,12 @@ LoadPhase Phase(milliseconds length, double rate = 0) {
 
 long Total(const LoadTally& t) { return static_cast<long>(t.latency_ns.size()); }
 
+// MedianNs returns the middle value of `v` (not empty).
+int64_t MedianNs(std::vector<int64_t> v) {
+  std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+  return v[v.size() / 2];
+}
+
 long Errors(const LoadTally& t) {
   long n = 0;
   for (const auto& [kind, count] : t.errors) n += count;
@@ -220,6 +226,9 @@ TEST(HttpEventLoadTest, ClosedLoopCountsEveryAnswerReadInParts) {
   EXPECT_EQ(server.requests(), t.ok);
   EXPECT_EQ(server.connections(), 4);  // keep-alive: one connection per client
   EXPECT_EQ(next.load(), static_cast<size_t>(t.ok));
+  // Closed loop: each request starts as the last one is answered.
+  ASSERT_EQ(t.start_lag_ns.size(), t.latency_ns.size());
+  EXPECT_LT(MedianNs(t.start_lag_ns), 2'000'000);
   std::vector<std::string> tokens = server.tokens();
   for (size_t i = 0; i < tokens.size(); ++i) {
     ASSERT_NE(std::find(kPool.begin(), kPool.end(), tokens[i]), kPool.end()) << tokens[i];
@@ -313,6 +322,11 @@ TEST(HttpEventLoadTest, OpenLoopQueuesAndCountsFromTheDueTime) {
   EXPECT_TRUE(t.errors.empty());
   EXPECT_EQ(server.requests(), 40);
   EXPECT_GT(*std::max_element(t.latency_ns.begin(), t.latency_ns.end()), 150'000'000);
+  // Request i, due at i * 5 ms, starts once i answers of 10 ms are in: the
+  // queue makes it ~i * 5 ms late, and the start lag says so.
+  ASSERT_EQ(t.start_lag_ns.size(), 40u);
+  EXPECT_GT(MedianNs(t.start_lag_ns), 50'000'000);
+  EXPECT_GT(t.start_lag_ns.back(), 150'000'000);
   // Each answer's time, in the latencies' order: one connection answers in
   // turn, each answer comes after its request was due (request i at i / 200 s).
   ASSERT_EQ(t.answered_ns.size(), t.latency_ns.size());
@@ -449,6 +463,7 @@ TEST_P(GrpcEventLoadTest, OpenLoopSendsEveryDueRequest) {
   EXPECT_EQ(t.ok, 60);
   EXPECT_TRUE(t.errors.empty());
   EXPECT_EQ(service_.calls(), 60);
+  EXPECT_EQ(t.start_lag_ns.size(), 60u);  // each call's start is noted
 }
 
 // A server going away between phases: its GOAWAY and close are read at the

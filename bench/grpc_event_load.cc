@@ -164,6 +164,10 @@ LoadTally GrpcEventLoad::Drive(int i) {
 
 void GrpcEventLoad::Start(Slot* slot, LoadClock::time_point due) {
   slot->due = due;
+  {
+    absl::MutexLock lock(&slot->shard->mu);
+    slot->shard->tally.Started(due, LoadClock::now());
+  }
   // The previous call's context may go now: its callback has run (gRPC's
   // completion tag holds its own reference to the call it is finishing).
   slot->ctx = std::make_unique<grpc::ClientContext>();

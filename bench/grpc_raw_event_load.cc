@@ -189,6 +189,7 @@ void RawGrpcShard::Start(Slot& s, LoadClock::time_point due) {
   ++busy_;
   s.busy = true;
   s.due = due;
+  tally_.Started(due, LoadClock::now());
   s.deadline = LoadClock::now() + kCallDeadline;
   writer_.Write((*pool_)[next_token_->fetch_add(1, std::memory_order_relaxed) % pool_->size()],
                 &s.message);

@@ -190,6 +190,7 @@ void HttpShard::AssignFreed(bool closed_loop) {
 void HttpShard::Start(Conn& c, LoadClock::time_point due) {
   ++busy_;
   c.due = due;
+  tally_.Started(due, LoadClock::now());
   c.retried = false;
   writer_.Write((*pool_)[next_token_->fetch_add(1, std::memory_order_relaxed) % pool_->size()],
                 &c.out);

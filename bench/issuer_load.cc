@@ -374,6 +374,7 @@ PhaseResult RunPhase(std::vector<std::unique_ptr<ExchangeClient>>& clients,
                              std::chrono::duration<double>((k * c + i) / rate));
           if (sent >= deadline) break;
           std::this_thread::sleep_until(sent);
+          me.Started(sent, SteadyClock::now());
         } else {
           sent = SteadyClock::now();
           if (sent >= deadline) break;
@@ -425,6 +426,19 @@ void PrintPhase(const char* transport, const char* phase, const PhaseResult& r) 
       r.total() > 0 ? 1e6 * r.cpu_cores * r.seconds / r.total() : 0.0, "", r.throughput(),
       PercentileMs(sorted, 50), PercentileMs(sorted, 99), PercentileMs(sorted, 99.9),
       PercentileMs(sorted, 100));
+  std::fflush(stdout);
+}
+
+// PrintStartLag prints how late an open-loop phase's requests went out: a
+// large p99 here means the load generator, not the issuer, made part of the
+// latency above (or every connection was busy).
+void PrintStartLag(const PhaseResult& r) {
+  if (r.tally.start_lag_ns.empty()) return;
+  std::vector<int64_t> sorted = r.tally.start_lag_ns;
+  std::sort(sorted.begin(), sorted.end());
+  std::printf("       %-22s started late ms p50 %6.2f  p99 %6.2f  p99.9 %6.2f  max %6.2f\n", "",
+              PercentileMs(sorted, 50), PercentileMs(sorted, 99), PercentileMs(sorted, 99.9),
+              PercentileMs(sorted, 100));
   std::fflush(stdout);
 }
 
@@ -603,6 +617,7 @@ int Run(const Flags& flags) {
     PhaseResult open = run_phase(flags.seconds, rate);
     std::string label = absl::StrCat("open loop ", static_cast<long>(rate), "/s");
     PrintPhase(transport, label.c_str(), open);
+    PrintStartLag(open);
     if (slow_log) {
       const SlowPhase phase{transport,
                             absl::StrCat("open-loop-", static_cast<long>(rate)),

@@ -85,7 +85,8 @@ struct LoadTally {
   // start_lag_ns: for each request handed to a connection (call slot), how
   // long after its due time that was: the load generator's own delay, plus
   // any wait in the queue for a free connection. Not paired with latency_ns:
-  // a request that never started has none. ~0 in the closed loop.
+  // a request that never started has none. ~0 in the event drivers' closed
+  // loop; the thread-per-client model notes open-loop starts only.
   std::vector<int64_t> start_lag_ns;
 
   // Reserve makes room for `n` requests.

@@ -260,7 +260,8 @@ TEST(HttpEventLoadTest, ResendsOnceWhenAReusedConnectionDrops) {
   EXPECT_GT(t.ok, 10);
   // Every second request on a connection was sent twice.
   EXPECT_GE(server.requests(), t.ok + t.ok / 2 - 2);
-  EXPECT_EQ(next.load(), static_cast<size_t>(t.ok));  // a resend reuses its token
+  EXPECT_EQ(next.load(), static_cast<size_t>(t.ok));      // a resend reuses its token
+  EXPECT_EQ(t.start_lag_ns.size(), t.latency_ns.size());  // and is not a new start
 }
 
 TEST(HttpEventLoadTest, CountsAnErrorWhenTheResendFailsToo) {

@@ -47,8 +47,9 @@ class GrpcEventLoad final : public EventLoad {
 
   // Drive runs shard `i`'s phase on the calling thread and returns its tally.
   LoadTally Drive(int i);
-  // Start sends the slot's next request, due at `due`. Never under a lock:
-  // the callback may in principle run before ExchangeToken returns.
+  // Start sends the slot's next request, due at `due`. It takes shard.mu to
+  // note the start; never call it with shard.mu (or any lock) held: the
+  // callback may in principle run before ExchangeToken returns.
   void Start(Slot* slot, LoadClock::time_point due);
   void OnDone(Slot* slot, const grpc::Status& status);
 

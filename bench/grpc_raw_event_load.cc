@@ -189,8 +189,9 @@ void RawGrpcShard::Start(Slot& s, LoadClock::time_point due) {
   ++busy_;
   s.busy = true;
   s.due = due;
-  tally_.Started(due, LoadClock::now());
-  s.deadline = LoadClock::now() + kCallDeadline;
+  const LoadClock::time_point now = LoadClock::now();
+  tally_.Started(due, now);
+  s.deadline = now + kCallDeadline;
   writer_.Write((*pool_)[next_token_->fetch_add(1, std::memory_order_relaxed) % pool_->size()],
                 &s.message);
   conns_.Submit(s.conn, static_cast<int>(&s - slots_.data()), s.message);

@@ -292,6 +292,8 @@ TEST(RawGrpcEventLoadTest, GoawayFailsTheCallAndTheNextOneReconnects) {
   EXPECT_GE(t.ok, goaways);
   EXPECT_LE(t.ok, goaways + 2);
   EXPECT_GE(server.connections(), goaways);
+  // A call moved to a new connection is not a new start.
+  EXPECT_EQ(t.start_lag_ns.size(), t.latency_ns.size());
 }
 
 TEST(RawGrpcEventLoadTest, AHangUpFailsTheCallsInFlightOnly) {

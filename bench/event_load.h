@@ -71,6 +71,13 @@ struct LoadPhase {
 // still outstanding; those not answered by then count as "<transport>:timeout".
 inline constexpr std::chrono::seconds kDrainLimit{30};
 
+// QueuedArrival is an open-loop request that found every connection busy:
+// when it was due, and when the load thread noticed that and queued it.
+struct QueuedArrival {
+  LoadClock::time_point due;
+  LoadClock::time_point noticed;
+};
+
 static_assert(std::is_same_v<LoadClock::period, std::nano>,
               "LoadTally keeps LoadClock ticks as nanoseconds");
 
@@ -88,17 +95,31 @@ struct LoadTally {
   // a request that never started has none. ~0 in the event drivers' closed
   // loop; the thread-per-client model notes open-loop starts only.
   std::vector<int64_t> start_lag_ns;
+  // generator_lag_ns[i]: the part of start_lag_ns[i] before the load thread
+  // noticed that the request was due (its own delay); the rest was a wait in
+  // the queue for a free connection. queued_starts: how many so waited.
+  std::vector<int64_t> generator_lag_ns;
+  long queued_starts = 0;
 
   // Reserve makes room for `n` requests.
   void Reserve(size_t n) {
     latency_ns.reserve(n);
     answered_ns.reserve(n);
     start_lag_ns.reserve(n);
+    generator_lag_ns.reserve(n);
   }
-  // Started notes that a request due at `due` was handed to a connection at
-  // `started`.
+  // Started notes that a request due at `due`, found a free connection at
+  // once, was handed to it at `started`.
   void Started(LoadClock::time_point due, LoadClock::time_point started) {
     start_lag_ns.push_back((started - due).count());
+    generator_lag_ns.push_back((started - due).count());
+  }
+  // StartedFromQueue notes that `queued` was handed to a connection at
+  // `started`.
+  void StartedFromQueue(const QueuedArrival& queued, LoadClock::time_point started) {
+    start_lag_ns.push_back((started - queued.due).count());
+    generator_lag_ns.push_back((queued.noticed - queued.due).count());
+    ++queued_starts;
   }
   // Record counts one request, due at `due`, answered (or failed) at `answered`.
   void Record(bool succeeded, const std::string& error_kind, LoadClock::time_point due,
@@ -118,6 +139,9 @@ struct LoadTally {
     latency_ns.insert(latency_ns.end(), other.latency_ns.begin(), other.latency_ns.end());
     answered_ns.insert(answered_ns.end(), other.answered_ns.begin(), other.answered_ns.end());
     start_lag_ns.insert(start_lag_ns.end(), other.start_lag_ns.begin(), other.start_lag_ns.end());
+    generator_lag_ns.insert(generator_lag_ns.end(), other.generator_lag_ns.begin(),
+                            other.generator_lag_ns.end());
+    queued_starts += other.queued_starts;
   }
 };
 

@@ -229,6 +229,7 @@ TEST(HttpEventLoadTest, ClosedLoopCountsEveryAnswerReadInParts) {
   // Closed loop: each request starts as the last one is answered.
   ASSERT_EQ(t.start_lag_ns.size(), t.latency_ns.size());
   EXPECT_LT(MedianNs(t.start_lag_ns), 2'000'000);
+  EXPECT_EQ(t.queued_starts, 0);
   std::vector<std::string> tokens = server.tokens();
   for (size_t i = 0; i < tokens.size(); ++i) {
     ASSERT_NE(std::find(kPool.begin(), kPool.end(), tokens[i]), kPool.end()) << tokens[i];
@@ -328,6 +329,10 @@ TEST(HttpEventLoadTest, OpenLoopQueuesAndCountsFromTheDueTime) {
   ASSERT_EQ(t.start_lag_ns.size(), 40u);
   EXPECT_GT(MedianNs(t.start_lag_ns), 50'000'000);
   EXPECT_GT(t.start_lag_ns.back(), 150'000'000);
+  // Nearly all of it was the wait for the connection, not the generator's.
+  EXPECT_GE(t.queued_starts, 30);
+  ASSERT_EQ(t.generator_lag_ns.size(), 40u);
+  EXPECT_LT(MedianNs(t.generator_lag_ns), MedianNs(t.start_lag_ns) / 2);
   // Each answer's time, in the latencies' order: one connection answers in
   // turn, each answer comes after its request was due (request i at i / 200 s).
   ASSERT_EQ(t.answered_ns.size(), t.latency_ns.size());

@@ -5,6 +5,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <deque>
+#include <optional>
 #include <thread>
 
 #include "absl/status/status.h"
@@ -40,7 +41,7 @@ class GrpcEventLoad final : public EventLoad {
   struct Shard {
     absl::Mutex mu;
     std::vector<Slot*> idle ABSL_GUARDED_BY(mu);
-    std::deque<LoadClock::time_point> queued ABSL_GUARDED_BY(mu);  // open loop: due, no slot
+    std::deque<QueuedArrival> queued ABSL_GUARDED_BY(mu);  // open loop: due, no slot
     int busy ABSL_GUARDED_BY(mu) = 0;
     LoadTally tally ABSL_GUARDED_BY(mu);
   };
@@ -50,7 +51,7 @@ class GrpcEventLoad final : public EventLoad {
   // Start sends the slot's next request, due at `due`. It takes shard.mu to
   // note the start; never call it with shard.mu (or any lock) held: the
   // callback may in principle run before ExchangeToken returns.
-  void Start(Slot* slot, LoadClock::time_point due);
+  void Start(Slot* slot, LoadClock::time_point due, const QueuedArrival* queued = nullptr);
   void OnDone(Slot* slot, const grpc::Status& status);
 
   std::vector<std::unique_ptr<v1::TokenService::Stub>> stubs_;
@@ -132,7 +133,7 @@ LoadTally GrpcEventLoad::Drive(int i) {
       absl::MutexLock lock(&shard.mu);
       for (; !arrivals.done() && arrivals.Next() <= now; arrivals.Pop()) {
         if (shard.idle.empty()) {
-          shard.queued.push_back(arrivals.Next());
+          shard.queued.push_back({arrivals.Next(), now});
           continue;
         }
         to_start.emplace_back(shard.idle.back(), arrivals.Next());
@@ -154,8 +155,8 @@ LoadTally GrpcEventLoad::Drive(int i) {
           phase_.deadline + kDrainLimit - LoadClock::now()));
   if (!shard.mu.AwaitWithTimeout(absl::Condition(&drained), until_give_up)) {
     const LoadClock::time_point now = LoadClock::now();
-    for (LoadClock::time_point due : shard.queued) {
-      shard.tally.Record(false, "grpc:timeout", due, now);
+    for (const QueuedArrival& queued : shard.queued) {
+      shard.tally.Record(false, "grpc:timeout", queued.due, now);
     }
     shard.queued.clear();
     shard.mu.Await(absl::Condition(&drained));
@@ -163,11 +164,15 @@ LoadTally GrpcEventLoad::Drive(int i) {
   return std::move(shard.tally);
 }
 
-void GrpcEventLoad::Start(Slot* slot, LoadClock::time_point due) {
+void GrpcEventLoad::Start(Slot* slot, LoadClock::time_point due, const QueuedArrival* queued) {
   slot->due = due;
   {
     absl::MutexLock lock(&slot->shard->mu);
-    slot->shard->tally.Started(due, LoadClock::now());
+    if (queued != nullptr) {
+      slot->shard->tally.StartedFromQueue(*queued, LoadClock::now());
+    } else {
+      slot->shard->tally.Started(due, LoadClock::now());
+    }
   }
   // The previous call's context may go now: its callback has run (gRPC's
   // completion tag holds its own reference to the call it is finishing).
@@ -191,6 +196,7 @@ void GrpcEventLoad::OnDone(Slot* slot, const grpc::Status& status) {
   Shard& shard = *slot->shard;
   bool again = false;
   LoadClock::time_point due;
+  std::optional<QueuedArrival> queued;
   {
     absl::MutexLock lock(&shard.mu);
     shard.tally.Record(kind.empty(), kind, slot->due, now);
@@ -199,14 +205,15 @@ void GrpcEventLoad::OnDone(Slot* slot, const grpc::Status& status) {
       due = now;
     } else if (phase_.rate > 0 && !shard.queued.empty()) {
       again = true;
-      due = shard.queued.front();
+      queued = shard.queued.front();
+      due = queued->due;
       shard.queued.pop_front();
     } else {
       shard.idle.push_back(slot);
       --shard.busy;
     }
   }
-  if (again) Start(slot, due);
+  if (again) Start(slot, due, queued ? &*queued : nullptr);
 }
 
 }  // namespace

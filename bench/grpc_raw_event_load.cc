@@ -50,7 +50,9 @@ class RawGrpcShard {
   RawGrpcShard(const EventLoadOptions& options, int n, int epoll_fd,
                absl::string_view header_block);
 
-  void Start(Slot& s, LoadClock::time_point due);
+  // Start submits the call due at `due` on `s`; `queued` when it waited in
+  // queued_ for a free slot.
+  void Start(Slot& s, LoadClock::time_point due, const QueuedArrival* queued = nullptr);
   void Complete(Slot& s, bool succeeded, const std::string& kind);
   void ExpireCalls(LoadClock::time_point now);
   void GiveUp(LoadClock::time_point now);
@@ -70,12 +72,12 @@ class RawGrpcShard {
   const std::vector<std::string>* pool_ = nullptr;
   std::atomic<size_t>* next_token_ = nullptr;
   LoadTally tally_;
-  int busy_ = 0;                              // slots with a call
-  LoadClock::time_point next_scan_;           // of the call deadlines
-  std::vector<Slot*> idle_;                   // slots free for a call
-  std::vector<Slot*> freed_;                  // just finished; AssignFreed decides
-  std::vector<Slot*> assigning_;              // AssignFreed's working copy of freed_
-  std::deque<LoadClock::time_point> queued_;  // open loop: due, no slot free
+  int busy_ = 0;                      // slots with a call
+  LoadClock::time_point next_scan_;   // of the call deadlines
+  std::vector<Slot*> idle_;           // slots free for a call
+  std::vector<Slot*> freed_;          // just finished; AssignFreed decides
+  std::vector<Slot*> assigning_;      // AssignFreed's working copy of freed_
+  std::deque<QueuedArrival> queued_;  // open loop: due, no slot free
 };
 
 RawGrpcShard::RawGrpcShard(const EventLoadOptions& options, int n, int epoll_fd,
@@ -137,7 +139,7 @@ LoadTally RawGrpcShard::Run(const LoadPhase& phase, int shard, int shards,
     const LoadClock::time_point now = LoadClock::now();
     for (; !arrivals.done() && arrivals.Next() <= now; arrivals.Pop()) {
       if (idle_.empty()) {
-        queued_.push_back(arrivals.Next());
+        queued_.push_back({arrivals.Next(), now});
       } else {
         Slot* s = idle_.back();
         idle_.pop_back();
@@ -177,20 +179,25 @@ void RawGrpcShard::AssignFreed(bool closed_loop) {
     if (closed_loop && now < phase_.deadline) {
       Start(*s, now);
     } else if (!closed_loop && !queued_.empty()) {
-      Start(*s, queued_.front());
+      const QueuedArrival queued = queued_.front();
       queued_.pop_front();
+      Start(*s, queued.due, &queued);
     } else {
       idle_.push_back(s);
     }
   }
 }
 
-void RawGrpcShard::Start(Slot& s, LoadClock::time_point due) {
+void RawGrpcShard::Start(Slot& s, LoadClock::time_point due, const QueuedArrival* queued) {
   ++busy_;
   s.busy = true;
   s.due = due;
   const LoadClock::time_point now = LoadClock::now();
-  tally_.Started(due, now);
+  if (queued != nullptr) {
+    tally_.StartedFromQueue(*queued, now);
+  } else {
+    tally_.Started(due, now);
+  }
   s.deadline = now + kCallDeadline;
   writer_.Write((*pool_)[next_token_->fetch_add(1, std::memory_order_relaxed) % pool_->size()],
                 &s.message);
@@ -221,8 +228,8 @@ void RawGrpcShard::GiveUp(LoadClock::time_point now) {
     tally_.Record(false, "grpc:timeout", s.due, now);
     s.busy = false;
   }
-  for (LoadClock::time_point due : queued_) {
-    tally_.Record(false, "grpc:timeout", due, now);
+  for (const QueuedArrival& queued : queued_) {
+    tally_.Record(false, "grpc:timeout", queued.due, now);
   }
   busy_ = 0;
 }

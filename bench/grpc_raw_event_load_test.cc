@@ -358,6 +358,10 @@ TEST(RawGrpcEventLoadTest, OpenLoopQueuesAndCountsFromTheDueTime) {
   ASSERT_EQ(t.start_lag_ns.size(), 40u);
   EXPECT_GT(MedianNs(t.start_lag_ns), 50'000'000);
   EXPECT_GT(t.start_lag_ns.back(), 150'000'000);
+  // Nearly all of it was the wait for the connection, not the generator's.
+  EXPECT_GE(t.queued_starts, 30);
+  ASSERT_EQ(t.generator_lag_ns.size(), 40u);
+  EXPECT_LT(MedianNs(t.generator_lag_ns), MedianNs(t.start_lag_ns) / 2);
 }
 
 // 5 calls on 2 threads, 2 per connection: 3 + 2 slots make 2 + 1

@@ -60,7 +60,9 @@ class HttpShard {
     addr_.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   }
 
-  void Start(Conn& c, LoadClock::time_point due);
+  // Start sends `c` the request due at `due`; `queued` when it waited in
+  // queued_ for a free connection.
+  void Start(Conn& c, LoadClock::time_point due, const QueuedArrival* queued = nullptr);
   void Send(Conn& c);
   void Connect(Conn& c);
   void Write(Conn& c);
@@ -87,11 +89,11 @@ class HttpShard {
   const std::vector<std::string>* pool_ = nullptr;
   std::atomic<size_t>* next_token_ = nullptr;
   LoadTally tally_;
-  int busy_ = 0;                              // connections with a request
-  std::vector<Conn*> idle_;                   // connections free for a request
-  std::vector<Conn*> freed_;                  // just finished; AssignFreed decides
-  std::vector<Conn*> assigning_;              // AssignFreed's working copy of freed_
-  std::deque<LoadClock::time_point> queued_;  // open loop: due, no connection free
+  int busy_ = 0;                      // connections with a request
+  std::vector<Conn*> idle_;           // connections free for a request
+  std::vector<Conn*> freed_;          // just finished; AssignFreed decides
+  std::vector<Conn*> assigning_;      // AssignFreed's working copy of freed_
+  std::deque<QueuedArrival> queued_;  // open loop: due, no connection free
 };
 
 absl::StatusOr<std::unique_ptr<HttpShard>> HttpShard::New(const EventLoadOptions& options, int n) {
@@ -140,7 +142,7 @@ LoadTally HttpShard::Run(const LoadPhase& phase, int shard, int shards,
     const LoadClock::time_point now = LoadClock::now();
     for (; !arrivals.done() && arrivals.Next() <= now; arrivals.Pop()) {
       if (idle_.empty()) {
-        queued_.push_back(arrivals.Next());
+        queued_.push_back({arrivals.Next(), now});
       } else {
         Conn* c = idle_.back();
         idle_.pop_back();
@@ -155,8 +157,8 @@ LoadTally HttpShard::Run(const LoadPhase& phase, int shard, int shards,
         tally_.Record(false, "http:timeout", c.due, now);
         CloseFd(c);
       }
-      for (LoadClock::time_point due : queued_) {
-        tally_.Record(false, "http:timeout", due, now);
+      for (const QueuedArrival& queued : queued_) {
+        tally_.Record(false, "http:timeout", queued.due, now);
       }
       break;
     }
@@ -179,18 +181,23 @@ void HttpShard::AssignFreed(bool closed_loop) {
     if (closed_loop && now < phase_.deadline) {
       Start(*c, now);
     } else if (!closed_loop && !queued_.empty()) {
-      Start(*c, queued_.front());
+      const QueuedArrival queued = queued_.front();
       queued_.pop_front();
+      Start(*c, queued.due, &queued);
     } else {
       idle_.push_back(c);
     }
   }
 }
 
-void HttpShard::Start(Conn& c, LoadClock::time_point due) {
+void HttpShard::Start(Conn& c, LoadClock::time_point due, const QueuedArrival* queued) {
   ++busy_;
   c.due = due;
-  tally_.Started(due, LoadClock::now());
+  if (queued != nullptr) {
+    tally_.StartedFromQueue(*queued, LoadClock::now());
+  } else {
+    tally_.Started(due, LoadClock::now());
+  }
   c.retried = false;
   writer_.Write((*pool_)[next_token_->fetch_add(1, std::memory_order_relaxed) % pool_->size()],
                 &c.out);

@@ -470,6 +470,7 @@ TEST_P(GrpcEventLoadTest, OpenLoopSendsEveryDueRequest) {
   EXPECT_TRUE(t.errors.empty());
   EXPECT_EQ(service_.calls(), 60);
   EXPECT_EQ(t.start_lag_ns.size(), 60u);  // each call's start is noted
+  EXPECT_EQ(t.generator_lag_ns.size(), 60u);
 }
 
 // A server going away between phases: its GOAWAY and close are read at the

@@ -139,6 +139,9 @@ LoadTally HttpShard::Run(const LoadPhase& phase, int shard, int shards,
   std::this_thread::sleep_until(phase.start);
   if (arrivals.closed_loop()) freed_.swap(idle_);  // every connection starts at once
   for (;;) {
+    // Connections the last Poll freed serve the queue first, then new
+    // arrivals: a due request never queues while one of them is free.
+    AssignFreed(arrivals.closed_loop());
     const LoadClock::time_point now = LoadClock::now();
     for (; !arrivals.done() && arrivals.Next() <= now; arrivals.Pop()) {
       if (idle_.empty()) {

@@ -367,6 +367,7 @@ PhaseResult RunPhase(std::vector<std::unique_ptr<ExchangeClient>>& clients,
       me.Reserve(static_cast<size_t>((rate > 0 ? rate / c : 5000.0) * seconds * 1.2 + 16));
       std::string error;
       std::this_thread::sleep_until(start);
+      SteadyClock::time_point last_answer = start;
       for (long k = 0;; ++k) {
         SteadyClock::time_point sent;
         if (rate > 0) {
@@ -374,14 +375,21 @@ PhaseResult RunPhase(std::vector<std::unique_ptr<ExchangeClient>>& clients,
                              std::chrono::duration<double>((k * c + i) / rate));
           if (sent >= deadline) break;
           std::this_thread::sleep_until(sent);
-          me.Started(sent, SteadyClock::now());
+          // A request due while this client's last one was still out waited
+          // for its connection; otherwise any lateness is the thread's wake-up.
+          if (last_answer > sent) {
+            me.StartedFromQueue({sent, sent}, SteadyClock::now());
+          } else {
+            me.Started(sent, SteadyClock::now());
+          }
         } else {
           sent = SteadyClock::now();
           if (sent >= deadline) break;
         }
         const std::string& token = pool[next_token.fetch_add(1) % pool.size()];
         const bool ok = clients[i]->Exchange(token, &error);
-        me.Record(ok, error, sent, SteadyClock::now());
+        last_answer = SteadyClock::now();
+        me.Record(ok, error, sent, last_answer);
       }
     });
   }

@@ -108,18 +108,13 @@ struct LoadTally {
     start_lag_ns.reserve(n);
     generator_lag_ns.reserve(n);
   }
-  // Started notes that a request due at `due`, found a free connection at
-  // once, was handed to it at `started`.
-  void Started(LoadClock::time_point due, LoadClock::time_point started) {
+  // Started notes that the request due at `due` was handed to a connection
+  // at `started`: at once, or, with `queued`, after waiting for one.
+  void Started(LoadClock::time_point due, LoadClock::time_point started,
+               const QueuedArrival* queued = nullptr) {
     start_lag_ns.push_back((started - due).count());
-    generator_lag_ns.push_back((started - due).count());
-  }
-  // StartedFromQueue notes that `queued` was handed to a connection at
-  // `started`.
-  void StartedFromQueue(const QueuedArrival& queued, LoadClock::time_point started) {
-    start_lag_ns.push_back((started - queued.due).count());
-    generator_lag_ns.push_back((queued.noticed - queued.due).count());
-    ++queued_starts;
+    generator_lag_ns.push_back(((queued != nullptr ? queued->noticed : started) - due).count());
+    if (queued != nullptr) ++queued_starts;
   }
   // Record counts one request, due at `due`, answered (or failed) at `answered`.
   void Record(bool succeeded, const std::string& error_kind, LoadClock::time_point due,

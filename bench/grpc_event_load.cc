@@ -168,11 +168,7 @@ void GrpcEventLoad::Start(Slot* slot, LoadClock::time_point due, const QueuedArr
   slot->due = due;
   {
     absl::MutexLock lock(&slot->shard->mu);
-    if (queued != nullptr) {
-      slot->shard->tally.StartedFromQueue(*queued, LoadClock::now());
-    } else {
-      slot->shard->tally.Started(due, LoadClock::now());
-    }
+    slot->shard->tally.Started(due, LoadClock::now(), queued);
   }
   // The previous call's context may go now: its callback has run (gRPC's
   // completion tag holds its own reference to the call it is finishing).

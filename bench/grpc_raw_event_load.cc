@@ -196,11 +196,7 @@ void RawGrpcShard::Start(Slot& s, LoadClock::time_point due, const QueuedArrival
   s.busy = true;
   s.due = due;
   const LoadClock::time_point now = LoadClock::now();
-  if (queued != nullptr) {
-    tally_.StartedFromQueue(*queued, now);
-  } else {
-    tally_.Started(due, now);
-  }
+  tally_.Started(due, now, queued);
   s.deadline = now + kCallDeadline;
   writer_.Write((*pool_)[next_token_->fetch_add(1, std::memory_order_relaxed) % pool_->size()],
                 &s.message);

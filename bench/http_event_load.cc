@@ -196,11 +196,7 @@ void HttpShard::AssignFreed(bool closed_loop) {
 void HttpShard::Start(Conn& c, LoadClock::time_point due, const QueuedArrival* queued) {
   ++busy_;
   c.due = due;
-  if (queued != nullptr) {
-    tally_.StartedFromQueue(*queued, LoadClock::now());
-  } else {
-    tally_.Started(due, LoadClock::now());
-  }
+  tally_.Started(due, LoadClock::now(), queued);
   c.retried = false;
   writer_.Write((*pool_)[next_token_->fetch_add(1, std::memory_order_relaxed) % pool_->size()],
                 &c.out);

@@ -61,6 +61,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "bench/event_load.h"
@@ -377,11 +378,8 @@ PhaseResult RunPhase(std::vector<std::unique_ptr<ExchangeClient>>& clients,
           std::this_thread::sleep_until(sent);
           // A request due while this client's last one was still out waited
           // for its connection; otherwise any lateness is the thread's wake-up.
-          if (last_answer > sent) {
-            me.StartedFromQueue({sent, sent}, SteadyClock::now());
-          } else {
-            me.Started(sent, SteadyClock::now());
-          }
+          const QueuedArrival waited{sent, sent};
+          me.Started(sent, SteadyClock::now(), last_answer > sent ? &waited : nullptr);
         } else {
           sent = SteadyClock::now();
           if (sent >= deadline) break;
@@ -417,6 +415,13 @@ double PercentileMs(const std::vector<int64_t>& sorted, double p) {
   return sorted[std::min(rank, sorted.size() - 1)] / 1e6;
 }
 
+// SpreadMs formats p50, p99, p99.9 and max of `ns` (any order) in ms.
+std::string SpreadMs(std::vector<int64_t> ns) {
+  std::sort(ns.begin(), ns.end());
+  return absl::StrFormat("p50 %6.2f  p99 %6.2f  p99.9 %6.2f  max %6.2f", PercentileMs(ns, 50),
+                         PercentileMs(ns, 99), PercentileMs(ns, 99.9), PercentileMs(ns, 100));
+}
+
 void PrintPhase(const char* transport, const char* phase, const PhaseResult& r) {
   std::string errors;
   long n_errors = 0;
@@ -425,15 +430,12 @@ void PrintPhase(const char* transport, const char* phase, const PhaseResult& r) 
     n_errors += v;
   }
   if (!errors.empty()) errors += ")";
-  std::vector<int64_t> sorted = r.tally.latency_ns;
-  std::sort(sorted.begin(), sorted.end());
   std::printf(
       "  %-4s %-22s requests %7ld  errors %ld%s  cpu %.2f cores = %.0f us/request\n"
-      "       %-22s throughput %8.0f/s   latency ms p50 %6.2f  p99 %6.2f  p99.9 %6.2f  max %6.2f\n",
+      "       %-22s throughput %8.0f/s   latency ms %s\n",
       transport, phase, r.total(), n_errors, errors.c_str(), r.cpu_cores,
       r.total() > 0 ? 1e6 * r.cpu_cores * r.seconds / r.total() : 0.0, "", r.throughput(),
-      PercentileMs(sorted, 50), PercentileMs(sorted, 99), PercentileMs(sorted, 99.9),
-      PercentileMs(sorted, 100));
+      SpreadMs(r.tally.latency_ns).c_str());
   std::fflush(stdout);
 }
 
@@ -444,19 +446,11 @@ void PrintPhase(const char* transport, const char* phase, const PhaseResult& r) 
 // are not in it.
 void PrintStartLag(const PhaseResult& r) {
   if (r.tally.start_lag_ns.empty()) return;
-  std::vector<int64_t> started = r.tally.start_lag_ns;
-  std::sort(started.begin(), started.end());
-  std::vector<int64_t> generator = r.tally.generator_lag_ns;
-  std::sort(generator.begin(), generator.end());
   std::printf(
-      "       %-22s started late ms p50 %6.2f  p99 %6.2f  p99.9 %6.2f  max %6.2f  (%zu of %ld "
-      "started)\n"
-      "       %-22s   of it the load generator's p50 %6.2f  p99 %6.2f  p99.9 %6.2f  max %6.2f  "
-      "(%ld waited for a free connection)\n",
-      "", PercentileMs(started, 50), PercentileMs(started, 99), PercentileMs(started, 99.9),
-      PercentileMs(started, 100), started.size(), r.total(), "", PercentileMs(generator, 50),
-      PercentileMs(generator, 99), PercentileMs(generator, 99.9), PercentileMs(generator, 100),
-      r.tally.queued_starts);
+      "       %-22s started late ms %s  (%zu of %ld started)\n"
+      "       %-22s   of it the load generator's %s  (%ld waited for a free connection)\n",
+      "", SpreadMs(r.tally.start_lag_ns).c_str(), r.tally.start_lag_ns.size(), r.total(), "",
+      SpreadMs(r.tally.generator_lag_ns).c_str(), r.tally.queued_starts);
   std::fflush(stdout);
 }
 
